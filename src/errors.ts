@@ -1,0 +1,48 @@
+/**
+ * Every failure the importer can meet is an ImporterError carrying its class. The pipeline decides once,
+ * from `retryable`, whether a message is retried later or dead-lettered; adapters never make that call.
+ */
+export type ErrorClass = "retryable" | "permanent";
+
+export interface ImporterErrorOptions {
+  /** Extra facts for logs and the admin API (field path, HTTP status, Koji fault code, ...). */
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+export class ImporterError extends Error {
+  override readonly name = "ImporterError";
+  /** Stable, machine-matchable code such as `KOJI_FAULT` or `INVALID_EVENT`; tests match codes, not text. */
+  readonly code: string;
+  readonly retryable: boolean;
+  readonly details: Record<string, unknown>;
+
+  constructor(errorClass: ErrorClass, code: string, message: string, options: ImporterErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retryable = errorClass === "retryable";
+    this.details = options.details ?? {};
+  }
+
+  get errorClass(): ErrorClass {
+    return this.retryable ? "retryable" : "permanent";
+  }
+}
+
+export function permanentError(code: string, message: string, options?: ImporterErrorOptions): ImporterError {
+  return new ImporterError("permanent", code, message, options);
+}
+
+export function retryableError(code: string, message: string, options?: ImporterErrorOptions): ImporterError {
+  return new ImporterError("retryable", code, message, options);
+}
+
+/**
+ * Anything thrown that is not an ImporterError is a bug or an unexpected runtime fault (a socket reset deep in a
+ * library, say). Treating it as retryable keeps the message alive; the attempt limit still bounds the retries.
+ */
+export function toImporterError(error: unknown): ImporterError {
+  if (error instanceof ImporterError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return retryableError("UNEXPECTED", message, { cause: error });
+}
