@@ -20,11 +20,19 @@ export function formatIssues(error: z.ZodError): string {
  * Parses input from outside the process. A failure is permanent (the same bytes will fail again) and its message
  * starts with `what` (an endpoint, a file, "event") and names every failing field.
  */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string, code = "INVALID_INPUT"): z.infer<S> {
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  what: string,
+  code = "INVALID_INPUT",
+): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const firstPath = result.error.issues[0] ? formatPath(result.error.issues[0].path) : "(root)";
   throw permanentError(code, `${what}: invalid ${formatIssues(result.error)}`, {
-    details: { field: firstPath, issues: result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })) },
+    details: {
+      field: firstPath,
+      issues: result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })),
+    },
   });
 }
