@@ -1,0 +1,15 @@
+/**
+ * Koji's XML-RPC dialect: the standard types plus `<nil/>` and `<i8>`. Client side: `encodeCall` and
+ * `decodeResponse`; server side (the fake hub): `decodeCall`, `encodeResponse` and `encodeFault`.
+ */
+export { decodeCall, decodeResponse } from "./decode.js";
+export { encodeCall, encodeFault, encodeResponse, encodeValue } from "./encode.js";
+export {
+  type XmlRpcCall,
+  type XmlRpcDecoded,
+  XmlRpcDouble,
+  type XmlRpcFault,
+  type XmlRpcResponse,
+  type XmlRpcValue,
+  xmlRpcDouble,
+} from "./value.js";
