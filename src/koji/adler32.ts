@@ -77,3 +77,19 @@ export class Adler32 {
 export function adler32Hex(data: Uint8Array): string {
   return new Adler32().update(data).hexdigest();
 }
+
+/**
+ * The adler32 of A followed by B from the adler32s of each and B's length, so a whole file's value falls out of the
+ * per-chunk values with no second pass. With a starting at 1, B's sums computed from a₁ instead of 1 would have
+ * a larger by a₁ − 1 and b larger by len(B)·(a₁ − 1).
+ */
+export function adler32Combine(first: number, second: number, secondLength: number): number {
+  const a1 = first & 0xffff;
+  const b1 = first >>> 16;
+  const a2 = second & 0xffff;
+  const b2 = second >>> 16;
+  const rem = secondLength % MOD;
+  const a = (a1 + a2 + MOD - 1) % MOD;
+  const b = (b1 + b2 + ((rem * ((a1 + MOD - 1) % MOD)) % MOD)) % MOD;
+  return ((b << 16) | a) >>> 0;
+}

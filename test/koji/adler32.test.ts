@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { deflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { Adler32, adler32Hex } from "../../src/koji/adler32.js";
+import { Adler32, adler32Combine, adler32Hex } from "../../src/koji/adler32.js";
 
 /** zlib's own adler32, read from the trailer of a zlib stream: an independent reference. */
 function zlibAdler32(data: Uint8Array): string {
@@ -52,5 +52,18 @@ describe("adler32", () => {
       .update(data.subarray(1, 2))
       .update(data.subarray(2, 2));
     expect(sum.hexdigest()).toBe(adler32Hex(data.subarray(1, 2)));
+  });
+
+  it("combines the values of consecutive pieces into the whole's", () => {
+    const data = randomBytes(300_000);
+    for (const cut of [0, 1, 65521, 131_042, 299_999, 300_000]) {
+      const first = new Adler32().update(data.subarray(0, cut)).digest();
+      const second = new Adler32().update(data.subarray(cut)).digest();
+      const combined = adler32Combine(first, second, data.length - cut);
+      expect(combined.toString(16).padStart(8, "0"), `cut ${cut}`).toBe(adler32Hex(data));
+    }
+    const ones = Buffer.alloc(70_000, 0xff);
+    const half = new Adler32().update(ones.subarray(0, 35_000)).digest();
+    expect(adler32Combine(half, half, 35_000).toString(16).padStart(8, "0")).toBe(zlibAdler32(ones));
   });
 });

@@ -1,0 +1,126 @@
+import { z } from "zod";
+import { parseInput } from "../validation.js";
+import {
+  ApiVersionSchema,
+  type ArchiveInfo,
+  ArchiveListSchema,
+  type ArchiveType,
+  ArchiveTypeListSchema,
+  type BuildInfo,
+  BuildInfoSchema,
+  BuildState,
+  type CGInitBuildResult,
+  CGInitBuildResultSchema,
+  type CheckUploadResult,
+  CheckUploadResultSchema,
+  type LoggedInUser,
+  LoggedInUserSchema,
+  MaybeBuildInfoSchema,
+} from "./schemas.js";
+import type { CallOptions, KojiSession } from "./session.js";
+import type { XmlRpcValue } from "./xmlrpc/index.js";
+
+/**
+ * The hub calls the importer makes, typed: arguments laid out as Koji's Python client sends them and every reply
+ * parsed with a zod schema, so a hub answering something unexpected fails with the field named.
+ */
+
+export const DEFAULT_CG_NAME = "osbuild";
+
+export type VerifyType = "adler32" | "md5" | "sha256";
+
+export interface Nvr {
+  name: string;
+  version: string;
+  release: string;
+}
+
+/** Koji passes keyword arguments as a trailing struct flagged `__starstar` (koji.encode_args). */
+function kwargs(values: Record<string, XmlRpcValue>): XmlRpcValue {
+  return { ...values, __starstar: true };
+}
+
+export class KojiClient {
+  constructor(
+    readonly session: KojiSession,
+    /** The content generator this importer is registered as on the hub. */
+    readonly cgName: string = DEFAULT_CG_NAME,
+  ) {}
+
+  get hubUrl(): string {
+    return this.session.hubUrl.href;
+  }
+
+  private async call<S extends z.ZodType>(
+    schema: S,
+    method: string,
+    params: readonly XmlRpcValue[],
+    options?: CallOptions,
+  ): Promise<z.infer<S>> {
+    const value = await this.session.call(method, params, options);
+    return parseInput(schema, value, `Koji ${method} reply`, "KOJI_INVALID_RESPONSE");
+  }
+
+  getAPIVersion(): Promise<number> {
+    return this.call(ApiVersionSchema, "getAPIVersion", []);
+  }
+
+  /** Who the hub thinks we are; null when not logged in (which, through this client, does not happen). */
+  getLoggedInUser(): Promise<LoggedInUser | null> {
+    return this.call(LoggedInUserSchema.nullable(), "getLoggedInUser", []);
+  }
+
+  /** Reserves the NVR for this content generator; the token proves the reservation to CGImport and refunds. */
+  CGInitBuild(nvr: Nvr): Promise<CGInitBuildResult> {
+    const data = { name: nvr.name, version: nvr.version, release: nvr.release };
+    return this.call(CGInitBuildResultSchema, "CGInitBuild", [this.cgName, data], { commits: true });
+  }
+
+  /** Gives a reservation back, leaving the build FAILED or CANCELED so its NVR can be reserved again. */
+  async CGRefundBuild(
+    buildId: number,
+    token: string,
+    state: "FAILED" | "CANCELED" = "FAILED",
+  ): Promise<void> {
+    await this.call(z.unknown(), "CGRefundBuild", [this.cgName, buildId, token, BuildState[state]], {
+      commits: true,
+    });
+  }
+
+  /** The owner (or an admin) cancels a build without its token. False when the hub has no such build. */
+  cancelBuild(buildId: number): Promise<boolean> {
+    return this.call(z.boolean(), "cancelBuild", [buildId], { commits: true });
+  }
+
+  /**
+   * Imports the uploaded directory as the build the metadata describes. The metadata goes as the JSON string it
+   * already is (composer's document, possibly amended): no re-encoding, and sizes beyond 2^31 need no i8.
+   */
+  CGImport(metadataJson: string, directory: string, token: string): Promise<BuildInfo> {
+    return this.call(BuildInfoSchema, "CGImport", [metadataJson, directory, token], { commits: true });
+  }
+
+  getArchiveTypes(): Promise<ArchiveType[]> {
+    return this.call(ArchiveTypeListSchema, "getArchiveTypes", []);
+  }
+
+  /** By id or NVR string; null when the hub has no such build. */
+  getBuild(build: number | string): Promise<BuildInfo | null> {
+    return this.call(MaybeBuildInfoSchema, "getBuild", [build]);
+  }
+
+  listArchives(query: { buildID: number }): Promise<ArchiveInfo[]> {
+    return this.call(ArchiveListSchema, "listArchives", [kwargs({ buildID: query.buildID })]);
+  }
+
+  /** Size (and, when `verify` is given, the digest) of an uploaded file; null when it is not there. */
+  checkUpload(path: string, name: string, verify?: VerifyType): Promise<CheckUploadResult> {
+    const params: XmlRpcValue[] = [path, name];
+    if (verify) params.push(kwargs({ verify }));
+    return this.call(CheckUploadResultSchema, "checkUpload", params);
+  }
+
+  logout(): Promise<void> {
+    return this.session.logout();
+  }
+}

@@ -1,0 +1,265 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Logger } from "pino";
+import { ImporterError, retryableError } from "../errors.js";
+import { parseInput } from "../validation.js";
+import type { KojiAuthenticator } from "./auth.js";
+import { KojiFault, KojiFaultCode } from "./faults.js";
+import { type LoginReply, LoginReplySchema } from "./schemas.js";
+import type { HubReply, KojiTransport } from "./transport.js";
+import { decodeResponse, encodeCall, type XmlRpcDecoded, type XmlRpcValue } from "./xmlrpc/index.js";
+
+/**
+ * One logged-in session on one hub, shared by every import that talks to that hub.
+ *
+ * Koji numbers the calls of a session (callnum, from 0, one more per request) and remembers the number of the last
+ * call that committed. A request carrying that same number again is refused with RetryError, because the hub
+ * cannot tell a resend from a replay. So this session never reuses a number: every request, resends included,
+ * takes the next one. What it must not do is resend a call that may already have committed (the connection broke
+ * after the request left, or a proxy answered 5xx while the hub kept working): for those it raises
+ * KOJI_COMMIT_UNCERTAIN and lets the caller look at the hub's state first.
+ */
+
+export interface KojiSessionOptions {
+  /** The hub's XML-RPC endpoint, e.g. `https://koji.example.org/kojihub`. */
+  hubUrl: string;
+  transport: KojiTransport;
+  authenticator: KojiAuthenticator;
+  logger?: Logger | undefined;
+  /** Resends of a call that cannot have committed, after a transport failure or a 5xx. */
+  transportRetries?: number;
+  retryDelayMs?: number;
+}
+
+export interface CallOptions {
+  /** The call changes hub state (CGInitBuild, CGImport, CGRefundBuild, cancelBuild): never resend it blindly. */
+  commits?: boolean;
+  /** Overrides the session's transportRetries (uploads do their own retrying, chunk by chunk). */
+  retries?: number;
+}
+
+interface ActiveSession {
+  id: number;
+  key: string;
+  headerAuth: boolean;
+  callnum: number;
+}
+
+/** A SequenceError is refused before the method runs, so resending with a fresh callnum is safe; bounded anyway. */
+const MAX_SEQUENCE_RESENDS = 3;
+
+export class KojiSession {
+  readonly hubUrl: URL;
+  private readonly loginUrl: URL;
+  private active: ActiveSession | undefined;
+  private loggingIn: Promise<ActiveSession> | undefined;
+  private version: string | undefined;
+  private logins = 0;
+
+  constructor(private readonly options: KojiSessionOptions) {
+    this.hubUrl = new URL(options.hubUrl);
+    this.loginUrl = new URL(`${this.hubUrl.href.replace(/\/+$/, "")}/ssllogin`);
+  }
+
+  /** The hub's `Koji-Version` header, once any reply has been seen. */
+  get kojiVersion(): string | undefined {
+    return this.version;
+  }
+
+  get loggedIn(): boolean {
+    return this.active !== undefined;
+  }
+
+  /** How many times this session has logged in (re-logins after AuthExpired included). */
+  get loginCount(): number {
+    return this.logins;
+  }
+
+  /** Logs in now if not yet logged in (the first call does this anyway). */
+  async login(): Promise<void> {
+    await this.session();
+  }
+
+  async call(
+    method: string,
+    params: readonly XmlRpcValue[] = [],
+    options: CallOptions = {},
+  ): Promise<XmlRpcDecoded> {
+    const body = encodeCall(method, params);
+    return this.send(method, body, { "Content-Type": "text/xml" }, {}, options);
+  }
+
+  /**
+   * Koji's raw upload: the chunk is the POST body and the file's coordinates are query arguments. Returns the
+   * decoded reply struct; the upload module checks it.
+   */
+  async rawUpload(query: Record<string, string>, chunk: Uint8Array): Promise<XmlRpcDecoded> {
+    return this.send("rawUpload", chunk, { "Content-Type": "application/octet-stream" }, query, {
+      retries: 0,
+    });
+  }
+
+  /** Ends the session on the hub. A failure here only costs the hub a stale session row, so it is logged. */
+  async logout(): Promise<void> {
+    const active = this.active;
+    if (!active) return;
+    try {
+      await this.post(encodeCall("logout"), { "Content-Type": "text/xml" }, {}, active, active.callnum++);
+    } catch (e) {
+      this.options.logger?.warn({ err: e, hub: this.hubUrl.origin }, "Koji logout failed");
+    } finally {
+      if (this.active === active) this.active = undefined;
+    }
+  }
+
+  private async send(
+    method: string,
+    body: string | Uint8Array,
+    headers: Record<string, string>,
+    query: Record<string, string>,
+    options: CallOptions,
+  ): Promise<XmlRpcDecoded> {
+    const maxRetries = options.retries ?? this.options.transportRetries ?? 2;
+    let retries = 0;
+    let sequenceResends = 0;
+    let reloggedIn = false;
+    for (;;) {
+      const active = await this.session();
+      const callnum = active.callnum++;
+      let reply: HubReply;
+      try {
+        reply = await this.post(body, headers, query, active, callnum);
+      } catch (e) {
+        const error =
+          e instanceof ImporterError ? e : retryableError("KOJI_TRANSPORT", String(e), { cause: e });
+        if (options.commits && mayHaveCommitted(error)) throw commitUncertain(method, callnum, error);
+        if (!error.retryable || retries >= maxRetries) throw error;
+        retries++;
+        this.options.logger?.info({ err: error, method, retry: retries }, "Koji call failed; resending");
+        await sleep((this.options.retryDelayMs ?? 500) * retries);
+        continue;
+      }
+      let decoded: ReturnType<typeof decodeResponse>;
+      try {
+        decoded = decodeResponse(reply.body);
+      } catch (e) {
+        if (options.commits) throw commitUncertain(method, callnum, e as ImporterError);
+        throw e;
+      }
+      if (decoded.kind === "result") return decoded.value;
+
+      const fault = new KojiFault(decoded.faultCode, decoded.faultString, method);
+      if (!reloggedIn && needsNewSession(fault)) {
+        // The hub refused the session before running the method, so repeating the call is safe even if it commits.
+        reloggedIn = true;
+        this.forget(active);
+        this.options.logger?.info(
+          { method, fault: fault.faultName },
+          "Koji session no longer valid; logging in",
+        );
+        continue;
+      }
+      if (fault.faultCode === KojiFaultCode.SequenceError && sequenceResends < MAX_SEQUENCE_RESENDS) {
+        sequenceResends++;
+        continue;
+      }
+      throw fault;
+    }
+  }
+
+  /** One request; the session goes in headers when the hub asked for header auth, else in the query. */
+  private async post(
+    body: string | Uint8Array,
+    headers: Record<string, string>,
+    query: Record<string, string>,
+    active: ActiveSession,
+    callnum: number,
+  ): Promise<HubReply> {
+    const url = new URL(this.hubUrl);
+    for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
+    const allHeaders = { ...headers };
+    if (active.headerAuth) {
+      allHeaders["Koji-Session-Id"] = String(active.id);
+      allHeaders["Koji-Session-Key"] = active.key;
+      allHeaders["Koji-Session-Callnum"] = String(callnum);
+    } else {
+      url.searchParams.set("session-id", String(active.id));
+      url.searchParams.set("session-key", active.key);
+      url.searchParams.set("callnum", String(callnum));
+    }
+    const reply = await this.options.transport.post(url, allHeaders, body);
+    this.version = reply.kojiVersion ?? this.version;
+    return reply;
+  }
+
+  private forget(active: ActiveSession): void {
+    if (this.active === active) this.active = undefined;
+  }
+
+  /** The current session, logging in first if needed; concurrent callers share one login. */
+  private session(): Promise<ActiveSession> {
+    if (this.active) return Promise.resolve(this.active);
+    this.loggingIn ??= this.performLogin().finally(() => {
+      this.loggingIn = undefined;
+    });
+    return this.loggingIn;
+  }
+
+  private async performLogin(): Promise<ActiveSession> {
+    const extra = await this.options.authenticator.loginHeaders(this.hubUrl);
+    const reply = await this.options.transport.post(
+      this.loginUrl,
+      { "Content-Type": "text/xml", ...extra },
+      encodeCall("sslLogin"),
+    );
+    this.version = reply.kojiVersion ?? this.version;
+    const decoded = decodeResponse(reply.body);
+    if (decoded.kind === "fault") throw new KojiFault(decoded.faultCode, decoded.faultString, "sslLogin");
+    const info: LoginReply = parseInput(
+      LoginReplySchema,
+      decoded.value,
+      "Koji sslLogin reply",
+      "KOJI_INVALID_RESPONSE",
+    );
+    const active: ActiveSession = {
+      id: info["session-id"],
+      key: info["session-key"],
+      headerAuth: info["header-auth"],
+      callnum: 0,
+    };
+    this.active = active;
+    this.logins++;
+    this.options.logger?.info(
+      { hub: this.hubUrl.origin, auth: this.options.authenticator.kind, header_auth: active.headerAuth },
+      "Koji session opened",
+    );
+    return active;
+  }
+}
+
+/**
+ * AuthExpired is the hub's renewal timeout. "Invalid session" is an AuthError the hub gives when our session row is
+ * gone (logged out by an admin, hub database restored); without a new login a long-running importer would fail
+ * every call on that hub until restarted. Other AuthErrors (no CG access, a disabled user) are real refusals.
+ */
+function needsNewSession(fault: KojiFault): boolean {
+  if (fault.faultCode === KojiFaultCode.AuthExpired) return true;
+  return fault.faultCode === KojiFaultCode.AuthError && fault.faultString.startsWith("Invalid session");
+}
+
+/**
+ * Whether a failed request may have run on the hub: it left this process and no answer proves otherwise. A 4xx
+ * from the hub or its front end (bad request, refused certificate, wrong URL) means the method never ran.
+ */
+function mayHaveCommitted(error: ImporterError): boolean {
+  if (error.details.sent === false) return false;
+  return !(error.code === "KOJI_HTTP_STATUS" && !error.retryable);
+}
+
+function commitUncertain(method: string, callnum: number, cause: ImporterError): ImporterError {
+  return retryableError(
+    "KOJI_COMMIT_UNCERTAIN",
+    `Koji ${method} (callnum ${callnum}) may have reached the hub before it failed (${cause.message}); ` +
+      "whether it took effect is unknown, so it is not resent: check the hub's state (getBuild) before trying again",
+    { cause, details: { method, callnum, causeCode: cause.code } },
+  );
+}

@@ -1,0 +1,185 @@
+import { readFile } from "node:fs/promises";
+import { Agent, request } from "undici";
+import { type ImporterError, permanentError, retryableError } from "../errors.js";
+
+/**
+ * HTTP to one Koji hub: a keep-alive undici Agent (TLS client certificate and CA read from files), POST only, and
+ * every failure turned into an ImporterError that says whether the request can have reached the hub. That last
+ * fact is what lets the session refuse to resend a call that may have committed.
+ */
+
+export interface KojiTlsFiles {
+  /** PEM client certificate and key, presented on every connection (Koji's sslLogin reads the subject CN). */
+  certFile?: string | undefined;
+  keyFile?: string | undefined;
+  /** PEM CA bundle that signed the hub's certificate; replaces the system CAs when set, as Koji's `serverca`. */
+  caFile?: string | undefined;
+}
+
+export interface KojiTransportOptions {
+  tls?: KojiTlsFiles;
+  /** Limit for waiting on response headers and between body bytes. CGImport of a big build takes a while. */
+  timeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** Koji replies are small; a reply this large is a misbehaving hub or proxy, not data. */
+  maxResponseBytes?: number;
+  /** Parallel connections to the hub (parallel uploads of one directory use one each). */
+  connections?: number;
+}
+
+export interface HubReply {
+  status: number;
+  body: Buffer;
+  /** The hub's `Koji-Version` header; a reply without it came from something in front of the hub. */
+  kojiVersion: string | undefined;
+}
+
+/** Network failures that happen before a request byte leaves: the hub cannot have seen the request. */
+const NOT_SENT_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+/**
+ * Certificate problems (ours or the hub's). Like Koji's own client we do not retry them in place: the same
+ * handshake fails the same way until someone fixes a certificate or the configuration.
+ */
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|CERT_|DEPTH_ZERO_|SELF_SIGNED_|ERR_OSSL_)/;
+
+/**
+ * The most specific error code along the cause chain: undici wraps socket failures (UND_ERR_SOCKET) around the
+ * system or TLS error that says what actually happened.
+ */
+function errorCode(error: unknown): string | undefined {
+  let fallback: string | undefined;
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string") {
+      if (code !== "UND_ERR_SOCKET") return code;
+      fallback ??= code;
+    }
+    current = current.cause;
+  }
+  return fallback;
+}
+
+export function transportError(error: unknown, url: URL): ImporterError {
+  const code = errorCode(error);
+  const reason = error instanceof Error ? error.message : String(error);
+  const where = `${url.origin}${url.pathname}`;
+  if (code !== undefined && TLS_CODE.test(code)) {
+    return permanentError("KOJI_TLS", `Koji hub ${where}: TLS failure (${code}): ${reason}`, {
+      cause: error,
+      details: { errno: code, sent: false },
+    });
+  }
+  if (code === "UND_ERR_RES_EXCEEDED_MAX_SIZE") {
+    return permanentError("KOJI_RESPONSE_TOO_LARGE", `Koji hub ${where}: reply larger than allowed`, {
+      cause: error,
+      details: { sent: true },
+    });
+  }
+  const sent = code === undefined || !NOT_SENT_CODES.has(code);
+  return retryableError(
+    sent ? "KOJI_TRANSPORT" : "KOJI_UNREACHABLE",
+    `Koji hub ${where}: ${sent ? "request failed" : "unreachable"} (${code ?? "error"}): ${reason}`,
+    { cause: error, details: { errno: code, sent } },
+  );
+}
+
+function statusError(status: number, body: string, url: URL): ImporterError {
+  const excerpt = body.replace(/\s+/g, " ").trim().slice(0, 300);
+  const message = `Koji hub ${url.origin}${url.pathname}: HTTP ${status}${excerpt ? `: ${excerpt}` : ""}`;
+  // 408 and 429 ask to come back later; 5xx is the hub or a proxy in front of it failing. The rest (400 for a
+  // request the hub cannot parse, 403 from a front end refusing our certificate, 404 for a wrong hub URL)
+  // will be answered the same way next time. The request did reach something, so it may have been processed.
+  const retry = status === 408 || status === 429 || status >= 500;
+  const make = retry ? retryableError : permanentError;
+  return make("KOJI_HTTP_STATUS", message, { details: { status, sent: true } });
+}
+
+export class KojiTransport {
+  private constructor(
+    private readonly agent: Agent,
+    private readonly timeoutMs: number,
+  ) {}
+
+  static async create(options: KojiTransportOptions = {}): Promise<KojiTransport> {
+    const tls = options.tls ?? {};
+    const [cert, key, ca] = await Promise.all(
+      [tls.certFile, tls.keyFile, tls.caFile].map(async (file) => {
+        if (file === undefined) return undefined;
+        try {
+          return await readFile(file);
+        } catch (e) {
+          throw permanentError("KOJI_TLS_FILES", `Koji TLS: cannot read ${file}: ${(e as Error).message}`, {
+            cause: e,
+          });
+        }
+      }),
+    );
+    const agent = new Agent({
+      connect: {
+        ...(cert ? { cert } : {}),
+        ...(key ? { key } : {}),
+        ...(ca ? { ca } : {}),
+        timeout: options.connectTimeoutMs ?? 10_000,
+      },
+      // Apache in front of a hub closes idle connections after ~5 s and says so in Keep-Alive; undici honours
+      // that hint, and these bounds keep sockets warm between the chunks and calls of one import.
+      keepAliveTimeout: 10_000,
+      keepAliveMaxTimeout: 60_000,
+      connections: options.connections ?? 8,
+      maxResponseSize: options.maxResponseBytes ?? 64 * 1024 * 1024,
+    });
+    return new KojiTransport(agent, options.timeoutMs ?? 120_000);
+  }
+
+  /**
+   * One POST. Resolves with the body of a 200 reply; rejects with an ImporterError whose `details.sent` is false
+   * only when the hub cannot have received the request.
+   */
+  async post(
+    url: URL,
+    headers: Record<string, string>,
+    body: string | Uint8Array,
+    signal?: AbortSignal,
+  ): Promise<HubReply> {
+    let response: Awaited<ReturnType<typeof request>>;
+    try {
+      response = await request(url, {
+        method: "POST",
+        headers,
+        body,
+        dispatcher: this.agent,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+        ...(signal ? { signal } : {}),
+      });
+    } catch (e) {
+      throw transportError(e, url);
+    }
+    let payload: Buffer;
+    try {
+      payload = Buffer.from(await response.body.arrayBuffer());
+    } catch (e) {
+      throw transportError(e, url);
+    }
+    if (response.statusCode !== 200) throw statusError(response.statusCode, payload.toString("utf8"), url);
+    const version = response.headers["koji-version"];
+    return {
+      status: response.statusCode,
+      body: payload,
+      kojiVersion: Array.isArray(version) ? version[0] : version,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
