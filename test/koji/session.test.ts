@@ -1,0 +1,346 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ImporterError } from "../../src/errors.js";
+import { gssapiAuthenticator, sslAuthenticator } from "../../src/koji/auth.js";
+import { KojiClient } from "../../src/koji/client.js";
+import { KojiFault } from "../../src/koji/faults.js";
+import { KojiHubs } from "../../src/koji/hubs.js";
+import { KojiSession } from "../../src/koji/session.js";
+import { KojiTransport } from "../../src/koji/transport.js";
+import { MiniHub } from "./support/mini-hub.js";
+import { createTestPki, type TestPki } from "./support/test-pki.js";
+
+let pki: TestPki;
+let hub: MiniHub;
+let user: ReturnType<TestPki["client"]>;
+const open: { close(): Promise<void> }[] = [];
+
+beforeAll(async () => {
+  pki = createTestPki();
+  user = pki.client("osbuild");
+  hub = new MiniHub({ server: pki.server, ca: pki.ca.cert });
+  await hub.start();
+});
+
+afterAll(async () => {
+  await hub.stop();
+  pki.cleanup();
+});
+
+afterEach(async () => {
+  hub.headerAuth = true;
+  await Promise.all(open.splice(0).map((o) => o.close()));
+});
+
+async function newClient(tls = { certFile: user.certFile, keyFile: user.keyFile, caFile: pki.caFile }) {
+  const transport = await KojiTransport.create({ tls, timeoutMs: 5000 });
+  open.push(transport);
+  const session = new KojiSession({
+    hubUrl: hub.url,
+    transport,
+    authenticator: sslAuthenticator(),
+    retryDelayMs: 1,
+  });
+  return new KojiClient(session);
+}
+
+async function caught(promise: Promise<unknown>): Promise<ImporterError> {
+  try {
+    await promise;
+  } catch (e) {
+    if (e instanceof ImporterError) return e;
+    throw e;
+  }
+  throw new Error("expected a failure");
+}
+
+function since(mark: number) {
+  return hub.requests.slice(mark);
+}
+
+describe("Koji session over HTTPS", () => {
+  it("logs in with the client certificate at /ssllogin, then sends session headers with rising callnums", async () => {
+    const mark = hub.requests.length;
+    const client = await newClient();
+    const me = await client.getLoggedInUser();
+    expect(me?.name).toBe("osbuild");
+    expect(await client.getAPIVersion()).toBe(1);
+    await client.getBuild(12345);
+    const [login, ...calls] = since(mark);
+    expect(login).toMatchObject({ path: "/kojihub/ssllogin", method: "sslLogin", sessionVia: "none" });
+    expect(calls.map((c) => [c.path, c.sessionVia, c.callnum])).toEqual([
+      ["/kojihub", "header", 0],
+      ["/kojihub", "header", 1],
+      ["/kojihub", "header", 2],
+    ]);
+    expect(calls[0]?.headers["content-type"]).toBe("text/xml");
+    expect(client.session.kojiVersion).toBe("1.35.3");
+  });
+
+  it("falls back to session-id, session-key and callnum query args when the hub does not offer header auth", async () => {
+    hub.headerAuth = false;
+    const mark = hub.requests.length;
+    const client = await newClient();
+    await client.getLoggedInUser();
+    await client.getLoggedInUser();
+    const calls = since(mark).slice(1);
+    expect(calls.map((c) => [c.sessionVia, c.query.callnum])).toEqual([
+      ["query", "0"],
+      ["query", "1"],
+    ]);
+    expect(calls[0]?.headers["koji-session-id"]).toBeUndefined();
+    expect(Object.keys(calls[0]?.query ?? {}).sort()).toEqual(["callnum", "session-id", "session-key"]);
+  });
+
+  it("logs in again after AuthExpired and repeats the call, with callnums starting afresh", async () => {
+    const client = await newClient();
+    await client.getLoggedInUser();
+    hub.expireSessions();
+    const mark = hub.requests.length;
+    const me = await client.getLoggedInUser();
+    expect(me?.name).toBe("osbuild");
+    expect(client.session.loginCount).toBe(2);
+    expect(since(mark).map((r) => [r.method, r.callnum])).toEqual([
+      ["getLoggedInUser", 1],
+      ["sslLogin", undefined],
+      ["getLoggedInUser", 0],
+    ]);
+  });
+
+  it("repeats a committing call after AuthExpired (the hub refused it before running it)", async () => {
+    const client = await newClient();
+    await client.getLoggedInUser();
+    hub.expireSessions();
+    const reserved = await client.CGInitBuild({ name: "img", version: "1", release: "1" });
+    expect(reserved.build_id).toBeGreaterThan(0);
+    expect(client.session.loginCount).toBe(2);
+  });
+
+  it("gives up when a fresh session expires at once, with a retryable KOJI_FAULT", async () => {
+    const client = await newClient();
+    hub.inject((r) => r.method === "getLoggedInUser", { fault: [1007, "session expired"] });
+    hub.inject((r) => r.method === "getLoggedInUser", { fault: [1007, "session expired"] });
+    const error = await caught(client.getLoggedInUser());
+    expect(error).toBeInstanceOf(KojiFault);
+    expect(error.details).toMatchObject({ faultCode: 1007, faultName: "AuthExpired" });
+    expect(error.retryable).toBe(true);
+  });
+
+  it("logs in again when the hub no longer knows the session", async () => {
+    const client = await newClient();
+    await client.getLoggedInUser();
+    hub.sessions.clear();
+    expect((await client.getLoggedInUser())?.name).toBe("osbuild");
+    expect(client.session.loginCount).toBe(2);
+  });
+
+  it("surfaces hub faults as typed errors with the hub's text", async () => {
+    const client = await newClient();
+    hub.inject((r) => r.method === "CGInitBuild", {
+      fault: [1000, "Build already exists (id=1, state=COMPLETE): {'name': 'x'}"],
+    });
+    const error = await caught(client.CGInitBuild({ name: "x", version: "1", release: "1" }));
+    expect(error.code).toBe("KOJI_FAULT");
+    expect(error.retryable).toBe(false);
+    expect((error as KojiFault).faultCode).toBe(1000);
+    expect(error.message).toContain("Build already exists (id=1, state=COMPLETE)");
+  });
+
+  it("resends after a SequenceError with a fresh callnum", async () => {
+    const client = await newClient();
+    await client.getLoggedInUser();
+    hub.inject((r) => r.method === "CGInitBuild", { fault: [1008, "5 > 1 (session 1)"] });
+    const mark = hub.requests.length;
+    await client.CGInitBuild({ name: "seq", version: "1", release: "1" });
+    expect(since(mark).map((r) => r.callnum)).toEqual([1, 2]);
+  });
+
+  it("never resends a committing call whose reply was lost; says the state must be checked", async () => {
+    const client = await newClient();
+    await client.getLoggedInUser();
+    hub.inject((r) => r.method === "CGInitBuild", { dropAfter: true });
+    const mark = hub.requests.length;
+    const error = await caught(client.CGInitBuild({ name: "lost", version: "1", release: "1" }));
+    expect(error.code).toBe("KOJI_COMMIT_UNCERTAIN");
+    expect(error.retryable).toBe(true);
+    expect(error.message).toContain("check the hub's state");
+    expect(error.details).toMatchObject({ method: "CGInitBuild", callnum: 1 });
+    expect(since(mark).filter((r) => r.method === "CGInitBuild")).toHaveLength(1);
+    // The reservation did happen: the hub's state, not a resend, is how the caller learns it.
+    const reserved = since(mark)[0];
+    expect(reserved?.method).toBe("CGInitBuild");
+  });
+
+  it("treats a proxy's 502 on CGImport as uncertain, and a 403 as a plain refusal", async () => {
+    const client = await newClient();
+    hub.inject((r) => r.method === "CGImport", { status: 502 });
+    expect((await caught(client.CGImport("{}", "dir", "tok"))).code).toBe("KOJI_COMMIT_UNCERTAIN");
+    hub.inject((r) => r.method === "CGImport", { status: 403 });
+    const refused = await caught(client.CGImport("{}", "dir", "tok"));
+    expect(refused.code).toBe("KOJI_HTTP_STATUS");
+    expect(refused.retryable).toBe(false);
+    expect(refused.details.status).toBe(403);
+  });
+
+  it("resends a read-only call after a dropped connection or a 503, each time with a new callnum", async () => {
+    const client = await newClient();
+    await client.getLoggedInUser();
+    hub.inject((r) => r.method === "getBuild", { dropBefore: true });
+    hub.inject((r) => r.method === "getBuild", { status: 503 });
+    const mark = hub.requests.length;
+    expect(await client.getBuild(999)).toBeNull();
+    expect(since(mark).map((r) => r.callnum)).toEqual([1, 2, 3]);
+  });
+
+  it("refunds a reservation", async () => {
+    const client = await newClient();
+    const { build_id, token } = await client.CGInitBuild({ name: "refund", version: "1", release: "1" });
+    expect((await client.getBuild(build_id))?.state).toBe(0);
+    await client.CGRefundBuild(build_id, token, "FAILED");
+    expect((await client.getBuild(build_id))?.state).toBe(3);
+    const refund = hub.calls("CGRefundBuild").at(-1);
+    expect(refund?.params).toEqual(["osbuild", build_id, token, 3]);
+    expect(await client.cancelBuild(build_id)).toBe(true);
+  });
+
+  it("names the field when a reply does not have the expected shape", async () => {
+    const client = await newClient();
+    hub.inject((r) => r.method === "CGInitBuild", { reply: { build_id: "seven", token: "t" } });
+    const error = await caught(client.CGInitBuild({ name: "bad", version: "1", release: "1" }));
+    expect(error.code).toBe("KOJI_INVALID_RESPONSE");
+    expect(error.message).toContain("build_id");
+  });
+
+  it("sends listArchives and checkUpload keyword arguments the way Koji's client does", async () => {
+    const client = await newClient();
+    hub.inject((r) => r.method === "listArchives", { reply: [] });
+    expect(await client.listArchives({ buildID: 7 })).toEqual([]);
+    expect(hub.calls("listArchives").at(-1)?.params).toEqual([{ buildID: 7, __starstar: true }]);
+    expect(await client.checkUpload("no/such", "file", "adler32")).toBeNull();
+    expect(hub.calls("checkUpload").at(-1)?.params).toEqual([
+      "no/such",
+      "file",
+      { verify: "adler32", __starstar: true },
+    ]);
+  });
+
+  it("refuses a login without a client certificate with the hub's AuthError", async () => {
+    const client = await newClient({ caFile: pki.caFile } as never);
+    const error = await caught(client.getLoggedInUser());
+    expect(error).toBeInstanceOf(KojiFault);
+    expect((error as KojiFault).faultCode).toBe(1002);
+    expect(error.retryable).toBe(false);
+  });
+
+  it("refuses a hub whose certificate the CA did not sign, permanently", async () => {
+    const other = createTestPki();
+    try {
+      const client = await newClient({
+        certFile: user.certFile,
+        keyFile: user.keyFile,
+        caFile: other.caFile,
+      });
+      const error = await caught(client.getLoggedInUser());
+      expect(error.code).toBe("KOJI_TLS");
+      expect(error.retryable).toBe(false);
+    } finally {
+      other.cleanup();
+    }
+  });
+
+  it("names a missing certificate file", async () => {
+    const error = await caught(KojiTransport.create({ tls: { certFile: "/nonexistent/cert.pem" } }));
+    expect(error.code).toBe("KOJI_TLS_FILES");
+    expect(error.message).toContain("/nonexistent/cert.pem");
+  });
+
+  it("reports an unreachable hub as retryable and not sent", async () => {
+    const transport = await KojiTransport.create({ timeoutMs: 2000 });
+    open.push(transport);
+    const session = new KojiSession({
+      hubUrl: "https://127.0.0.1:1/kojihub",
+      transport,
+      authenticator: sslAuthenticator(),
+    });
+    const error = await caught(session.login());
+    expect(error.code).toBe("KOJI_UNREACHABLE");
+    expect(error.retryable).toBe(true);
+    expect(error.details.sent).toBe(false);
+  });
+});
+
+describe("GSSAPI", () => {
+  it("says clearly that the optional kerberos package is missing", async () => {
+    const auth = gssapiAuthenticator({ principal: "osbuild@EXAMPLE.ORG", keytabFile: "/etc/koji.keytab" });
+    const saved = process.env.KRB5_CLIENT_KTNAME;
+    try {
+      delete process.env.KRB5_CLIENT_KTNAME;
+      const error = await caught(auth.loginHeaders(new URL("https://koji.example.org/kojihub")));
+      expect(error.code).toBe("KOJI_GSSAPI_UNAVAILABLE");
+      expect(error.message).toContain("kerberos");
+    } finally {
+      if (saved === undefined) delete process.env.KRB5_CLIENT_KTNAME;
+      else process.env.KRB5_CLIENT_KTNAME = saved;
+    }
+  });
+
+  it("builds the SPNEGO header from an injected kerberos module", async () => {
+    const saved = process.env.KRB5_CLIENT_KTNAME;
+    delete process.env.KRB5_CLIENT_KTNAME;
+    try {
+      const seen: string[] = [];
+      const auth = gssapiAuthenticator({
+        principal: "osbuild@EXAMPLE.ORG",
+        keytabFile: "/etc/koji.keytab",
+        load: async () => ({
+          GSS_MECH_OID_SPNEGO: "spnego",
+          initializeClient: async (service, options) => {
+            seen.push(service, String(options.principal));
+            return { step: async () => "dG9rZW4=" };
+          },
+        }),
+      });
+      expect(await auth.loginHeaders(new URL("https://koji.example.org/kojihub"))).toEqual({
+        Authorization: "Negotiate dG9rZW4=",
+      });
+      expect(seen).toEqual(["HTTP@koji.example.org", "osbuild@EXAMPLE.ORG"]);
+      expect(process.env.KRB5_CLIENT_KTNAME).toBe("/etc/koji.keytab");
+    } finally {
+      if (saved === undefined) delete process.env.KRB5_CLIENT_KTNAME;
+      else process.env.KRB5_CLIENT_KTNAME = saved;
+    }
+  });
+});
+
+describe("KojiHubs", () => {
+  it("refuses an unknown hub, reuses one session per hub, and logs out on close", async () => {
+    const hubs = new KojiHubs({
+      hubs: [
+        {
+          url: `${hub.url}/`,
+          auth: "ssl",
+          cert_file: user.certFile,
+          key_file: user.keyFile,
+          ca_file: pki.caFile,
+        },
+      ],
+      cgName: "osbuild-test",
+      timeoutMs: 5000,
+    });
+    const unknown = await caught(hubs.client("https://other.example.org/kojihub"));
+    expect(unknown.code).toBe("KOJI_UNKNOWN_HUB");
+    expect(unknown.retryable).toBe(false);
+    expect(unknown.message).toContain("https://other.example.org/kojihub");
+
+    const a = await hubs.client(hub.url);
+    const b = await hubs.client(`${hub.url}/`);
+    expect(a).toBe(b);
+    expect(a.cgName).toBe("osbuild-test");
+    await a.getLoggedInUser();
+    await b.getLoggedInUser();
+    expect(a.session.loginCount).toBe(1);
+    const sessionsBefore = hub.sessions.size;
+    await hubs.close();
+    expect(hub.sessions.size).toBe(sessionsBefore - 1);
+    expect((await caught(hubs.client(hub.url))).code).toBe("KOJI_CLOSED");
+  });
+});

@@ -1,0 +1,275 @@
+import { createHash, randomBytes } from "node:crypto";
+import { Readable } from "node:stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ImporterError } from "../../src/errors.js";
+import { adler32Hex } from "../../src/koji/adler32.js";
+import { sslAuthenticator } from "../../src/koji/auth.js";
+import { KojiClient } from "../../src/koji/client.js";
+import { KojiSession } from "../../src/koji/session.js";
+import { KojiTransport } from "../../src/koji/transport.js";
+import { uploadDirectory, uploadFile } from "../../src/koji/upload.js";
+import { MiniHub, type RecordedRequest } from "./support/mini-hub.js";
+import { createTestPki, type TestPki } from "./support/test-pki.js";
+
+let pki: TestPki;
+let hub: MiniHub;
+let transport: KojiTransport;
+let client: KojiClient;
+let dirCounter = 0;
+
+beforeAll(async () => {
+  pki = createTestPki();
+  const user = pki.client("osbuild");
+  hub = new MiniHub({ server: pki.server, ca: pki.ca.cert });
+  await hub.start();
+  transport = await KojiTransport.create({
+    tls: { certFile: user.certFile, keyFile: user.keyFile, caFile: pki.caFile },
+    timeoutMs: 5000,
+  });
+  client = new KojiClient(new KojiSession({ hubUrl: hub.url, transport, authenticator: sslAuthenticator() }));
+});
+
+afterAll(async () => {
+  await transport.close();
+  await hub.stop();
+  pki.cleanup();
+});
+
+function freshDir(): string {
+  return `koji-upload-test/${process.pid}.${++dirCounter}`;
+}
+
+/** A source that hands the bytes over in awkward pieces, to exercise re-chunking. */
+function pieces(data: Buffer, size = 777): Readable {
+  const parts: Buffer[] = [];
+  for (let at = 0; at < data.length; at += size) parts.push(data.subarray(at, at + size));
+  return Readable.from(parts);
+}
+
+function uploadsOf(directory: string, filename: string): RecordedRequest[] {
+  return hub.requests.filter(
+    (r) => r.method === "rawUpload" && r.query.filepath === directory && r.query.filename === filename,
+  );
+}
+
+function isChunk(directory: string, offset: number) {
+  return (r: RecordedRequest) =>
+    r.method === "rawUpload" && r.query.filepath === directory && r.query.offset === String(offset);
+}
+
+async function caught(promise: Promise<unknown>): Promise<ImporterError> {
+  try {
+    await promise;
+  } catch (e) {
+    if (e instanceof ImporterError) return e;
+    throw e;
+  }
+  throw new Error("expected a failure");
+}
+
+describe("Koji raw uploads", () => {
+  it.each([
+    ["0 bytes", 0, 1024],
+    ["1 byte", 1, 1024],
+    ["exactly one chunk", 1024, 1024],
+    ["one chunk and a byte", 1025, 1024],
+    ["many chunks", 10 * 1024 + 17, 1024],
+    ["an exact multiple of the chunk size", 8 * 1024, 1024],
+  ])("%s", async (_name, size, chunkBytes) => {
+    const data = randomBytes(size);
+    const directory = freshDir();
+    const result = await uploadFile(client, {
+      directory,
+      filename: "image.qcow2",
+      source: pieces(data),
+      chunkBytes,
+    });
+    expect(hub.files.get(`${directory}/image.qcow2`)).toEqual(data);
+    expect(result).toMatchObject({
+      size,
+      checksumType: "md5",
+      checksum: createHash("md5").update(data).digest("hex"),
+      adler32: adler32Hex(data),
+      chunks: Math.max(1, Math.ceil(size / chunkBytes)),
+      resends: 0,
+    });
+    const sent = uploadsOf(directory, "image.qcow2");
+    expect(sent.map((r) => Number(r.query.offset))).toEqual(
+      Array.from({ length: result.chunks }, (_, i) => i * chunkBytes),
+    );
+    expect(sent.map((r) => r.bodyLength).reduce((a, b) => a + b, 0)).toBe(size);
+    for (const r of sent) {
+      expect(r.headers["content-type"]).toBe("application/octet-stream");
+      expect(r.query).toMatchObject({ fileverify: "adler32", overwrite: "true" });
+      expect(r.sessionVia).toBe("header");
+    }
+    // The last word is the hub's own adler32 of the assembled file.
+    const check = hub.calls("checkUpload").at(-1);
+    expect(check?.params).toEqual([directory, "image.qcow2", { verify: "adler32", __starstar: true }]);
+  });
+
+  it("computes sha256 when asked", async () => {
+    const data = randomBytes(5000);
+    const result = await uploadFile(client, {
+      directory: freshDir(),
+      filename: "a.raw",
+      source: pieces(data),
+      chunkBytes: 2048,
+      checksumType: "sha256",
+    });
+    expect(result.checksum).toBe(createHash("sha256").update(data).digest("hex"));
+  });
+
+  it.each([
+    ["a 503", { status: 503 }],
+    ["a dropped connection", { dropBefore: true as const }],
+    ["a LockError", { fault: [1001, "[Errno 11] Resource temporarily unavailable"] as [number, string] }],
+    ["a wrong adler32 in the reply", { wrongDigest: true as const }],
+  ])("resends a chunk at the same offset after %s", async (_name, injection) => {
+    const data = randomBytes(4096 + 100);
+    const directory = freshDir();
+    hub.inject(isChunk(directory, 2048), injection);
+    const result = await uploadFile(client, {
+      directory,
+      filename: "f.img",
+      source: pieces(data),
+      chunkBytes: 1024,
+      retryDelayMs: 1,
+    });
+    expect(result.resends).toBe(1);
+    expect(hub.files.get(`${directory}/f.img`)).toEqual(data);
+    expect(uploadsOf(directory, "f.img").map((r) => r.query.offset)).toEqual([
+      "0",
+      "1024",
+      "2048",
+      "2048",
+      "3072",
+      "4096",
+    ]);
+  });
+
+  it("fails without resending on a permanent fault, naming the hub's message", async () => {
+    const directory = freshDir();
+    hub.inject(isChunk(directory, 1024), { fault: [1000, "Invalid upload directory, not owner: x"] });
+    const error = await caught(
+      uploadFile(client, {
+        directory,
+        filename: "f.img",
+        source: pieces(randomBytes(3000)),
+        chunkBytes: 1024,
+      }),
+    );
+    expect(error.code).toBe("KOJI_FAULT");
+    expect(error.retryable).toBe(false);
+    expect(error.message).toContain("not owner");
+    expect(uploadsOf(directory, "f.img").map((r) => r.query.offset)).toEqual(["0", "1024"]);
+  });
+
+  it("stops after the bounded resends, with the last error", async () => {
+    const directory = freshDir();
+    for (let i = 0; i < 3; i++) hub.inject(isChunk(directory, 0), { status: 503 });
+    const error = await caught(
+      uploadFile(client, {
+        directory,
+        filename: "f.img",
+        source: pieces(randomBytes(10)),
+        chunkBytes: 1024,
+        chunkRetries: 2,
+        retryDelayMs: 1,
+      }),
+    );
+    expect(error.code).toBe("KOJI_HTTP_STATUS");
+    expect(error.retryable).toBe(true);
+    expect(uploadsOf(directory, "f.img")).toHaveLength(3);
+  });
+
+  it("refuses a source that does not match what was expected", async () => {
+    const data = randomBytes(100);
+    const wrongSize = await caught(
+      uploadFile(client, {
+        directory: freshDir(),
+        filename: "a",
+        source: pieces(data),
+        expected: { size: 101 },
+      }),
+    );
+    expect(wrongSize.code).toBe("KOJI_UPLOAD_SOURCE_MISMATCH");
+    const wrongSum = await caught(
+      uploadFile(client, {
+        directory: freshDir(),
+        filename: "a",
+        source: pieces(data),
+        expected: { checksum: "0".repeat(32) },
+      }),
+    );
+    expect(wrongSum.code).toBe("KOJI_UPLOAD_SOURCE_MISMATCH");
+    const md5 = createHash("md5").update(data).digest("hex").toUpperCase();
+    await uploadFile(client, {
+      directory: freshDir(),
+      filename: "a",
+      source: pieces(data),
+      expected: { size: 100, checksum: md5 },
+    });
+  });
+
+  it("fails the upload when the hub's file is not what was sent", async () => {
+    const directory = freshDir();
+    hub.inject((r) => r.method === "checkUpload" && r.params[0] === directory, {
+      reply: { size: 3, mtime: 1.5, sumlength: 3, hexdigest: "00000001" },
+    });
+    const error = await caught(
+      uploadFile(client, { directory, filename: "a", source: pieces(randomBytes(3)), chunkBytes: 1024 }),
+    );
+    expect(error.code).toBe("KOJI_UPLOAD_VERIFY");
+  });
+
+  it("surfaces a failing source and stops reading it", async () => {
+    async function* broken() {
+      yield randomBytes(1500);
+      throw new Error("download interrupted");
+    }
+    await expect(
+      uploadFile(client, { directory: freshDir(), filename: "a", source: broken(), chunkBytes: 1024 }),
+    ).rejects.toThrow("download interrupted");
+  });
+
+  it("uploads the files of one directory side by side, never two chunks of one file at once", async () => {
+    const directory = freshDir();
+    const contents = Array.from({ length: 5 }, (_, i) => randomBytes(3000 + i * 1000));
+    hub.inject(isChunk(directory, 1024), { delayMs: 30 });
+    const results = await uploadDirectory(client, {
+      directory,
+      chunkBytes: 1024,
+      concurrency: 3,
+      files: contents.map((data, i) => ({ filename: `f${i}.raw`, open: () => pieces(data) })),
+    });
+    expect(results.map((r) => r.filename)).toEqual(["f0.raw", "f1.raw", "f2.raw", "f3.raw", "f4.raw"]);
+    contents.forEach((data, i) => {
+      expect(hub.files.get(`${directory}/f${i}.raw`)).toEqual(data);
+      const offsets = uploadsOf(directory, `f${i}.raw`).map((r) => Number(r.query.offset));
+      expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+    });
+  });
+
+  it("stops starting files after the first failure and reports it", async () => {
+    const directory = freshDir();
+    hub.inject(isChunk(directory, 0), { fault: [1000, "Invalid upload filename: .hidden"] });
+    let opened = 0;
+    const error = await caught(
+      uploadDirectory(client, {
+        directory,
+        chunkBytes: 1024,
+        concurrency: 1,
+        files: ["a", "b", "c"].map((filename) => ({
+          filename,
+          open: () => {
+            opened++;
+            return pieces(randomBytes(10));
+          },
+        })),
+      }),
+    );
+    expect(error.message).toContain("Invalid upload filename");
+    expect(opened).toBe(1);
+  });
+});
