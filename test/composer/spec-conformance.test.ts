@@ -1,0 +1,112 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { COMPOSER_BASE_PATH, COMPOSER_ENDPOINTS } from "../../src/composer/paths.js";
+import { type FakeEndpoint, schemaViolatingBody } from "../fakes/composer/faults.js";
+import { startFakeComposer } from "../fakes/composer/server.js";
+import { type ComposerSpec, loadComposerSpec, specValidator } from "./openapi.js";
+
+/**
+ * Drift guard: the client's requests and every compose fixture are checked against composer's published OpenAPI
+ * document itself, not against our zod schemas, so a renamed path or field upstream fails here.
+ */
+
+const OWN_FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
+const SHARED_FIXTURES = new URL("../fixtures/composes/", import.meta.url).pathname;
+
+const SCHEMA_OF_FILE = {
+  "status.json": "ComposeStatus",
+  "logs.json": "ComposeLogs",
+  "manifests.json": "ComposeManifests",
+  "sboms.json": "ComposeSBOMs",
+} as const;
+
+function fixtureFiles(): Array<{ file: string; schema: string }> {
+  const out: Array<{ file: string; schema: string }> = [];
+  for (const dir of [OWN_FIXTURES, SHARED_FIXTURES]) {
+    if (!existsSync(dir)) continue;
+    for (const compose of readdirSync(dir, { withFileTypes: true })) {
+      if (!compose.isDirectory()) continue;
+      for (const [name, schema] of Object.entries(SCHEMA_OF_FILE)) {
+        const file = join(dir, compose.name, name);
+        if (existsSync(file)) out.push({ file, schema });
+      }
+    }
+  }
+  return out;
+}
+
+let spec: ComposerSpec;
+let validator: ReturnType<typeof specValidator>;
+
+beforeAll(async () => {
+  spec = await loadComposerSpec();
+  validator = specValidator(spec);
+});
+
+describe("client requests against composer-openapi.v2.yml", () => {
+  it("uses the spec's base path", async () => {
+    const raw = readFileSync(
+      new URL("../../../shared/specs/composer-openapi.v2.yml", import.meta.url),
+      "utf8",
+    );
+    expect(raw).toContain(`url: ${COMPOSER_BASE_PATH}`);
+  });
+
+  for (const [name, { method, path }] of Object.entries(COMPOSER_ENDPOINTS)) {
+    it(`${name}: ${method} ${path} exists in the spec with a 200 response`, () => {
+      const operations = spec.paths[path];
+      expect(operations, `path ${path} not in spec`).toBeDefined();
+      const operation = operations?.[method.toLowerCase()] as
+        | { responses?: Record<string, unknown> }
+        | undefined;
+      expect(operation, `${method} ${path} not in spec`).toBeDefined();
+      expect(Object.keys(operation?.responses ?? {})).toContain("200");
+    });
+  }
+});
+
+describe("compose fixtures against the spec's schemas", () => {
+  const files = fixtureFiles();
+
+  it("finds the fixtures (own ones at least: every endpoint's schema covered)", () => {
+    const schemas = new Set(files.map((f) => f.schema));
+    expect([...schemas].sort()).toEqual(["ComposeLogs", "ComposeManifests", "ComposeSBOMs", "ComposeStatus"]);
+  });
+
+  for (const { file, schema } of files) {
+    it(`${file.split("/").slice(-3).join("/")} is a valid ${schema}`, () => {
+      const validate = validator(schema);
+      const ok = validate(JSON.parse(readFileSync(file, "utf8")));
+      expect(validate.errors ?? [], JSON.stringify(validate.errors)).toEqual([]);
+      expect(ok).toBe(true);
+    });
+  }
+});
+
+describe("the fake composer's own bodies", () => {
+  const cases: Array<[Exclude<FakeEndpoint, "download">, string]> = [
+    ["status", "ComposeStatus"],
+    ["logs", "ComposeLogs"],
+    ["manifests", "ComposeManifests"],
+    ["sboms", "ComposeSBOMs"],
+  ];
+  for (const [endpoint, schema] of cases) {
+    it(`its schema-violating ${endpoint} body is invalid for the spec too`, () => {
+      const body = schemaViolatingBody(endpoint, "8c6b1f5e-3f0d-4d8e-9a43-2f6f0e6b9c11");
+      expect(validator(schema)(body)).toBe(false);
+    });
+  }
+
+  it("its error responses are the spec's Error document", async () => {
+    const fake = await startFakeComposer();
+    try {
+      const response = await fetch(`${fake.apiUrl}/composes/00000000-0000-4000-8000-000000000000`);
+      expect(response.status).toBe(404);
+      const validate = validator("Error");
+      expect(validate(await response.json()), JSON.stringify(validate.errors)).toBe(true);
+    } finally {
+      await fake.close();
+    }
+  });
+});
