@@ -1,0 +1,179 @@
+import { z } from "zod";
+
+/**
+ * What the importer reads from the osbuild-composer Cloud API v2 (`/api/image-builder-composer/v2`). Objects are
+ * loose: composer adds fields over time and an importer that rejected them would stop at every composer upgrade.
+ * Wrong types and missing required fields still fail, with the JSON path in the message.
+ */
+
+const ObjectReference = { id: z.string(), kind: z.string(), href: z.string() };
+
+export const ComposeStatusValueSchema = z.enum(["success", "failure", "pending"]);
+export const ImageStatusValueSchema = z.enum([
+  "success",
+  "failure",
+  "pending",
+  "building",
+  "uploading",
+  "registering",
+]);
+
+export const UploadStatusSchema = z.looseObject({
+  status: z.enum(["success", "failure", "pending", "running"]),
+  type: z.string(),
+  options: z.record(z.string(), z.unknown()),
+});
+
+export const ComposeStatusErrorSchema = z.looseObject({
+  id: z.number().int(),
+  reason: z.string(),
+  details: z.unknown().optional(),
+});
+
+export const ImageStatusSchema = z.looseObject({
+  status: ImageStatusValueSchema,
+  upload_status: UploadStatusSchema.optional(),
+  upload_statuses: z.array(UploadStatusSchema).optional(),
+  error: ComposeStatusErrorSchema.optional(),
+});
+export type ImageStatus = z.infer<typeof ImageStatusSchema>;
+
+/** `GET /composes/{id}` */
+export const ComposeStatusSchema = z.looseObject({
+  ...ObjectReference,
+  status: ComposeStatusValueSchema,
+  image_status: ImageStatusSchema,
+  image_statuses: z.array(ImageStatusSchema).optional(),
+  koji_status: z.looseObject({ build_id: z.number().int().optional() }).optional(),
+});
+export type ComposeStatus = z.infer<typeof ComposeStatusSchema>;
+
+// --- osbuild job results (the items of ComposeLogs.image_builds) ---
+
+export const OsbuildArtifactSchema = z.looseObject({
+  export_filename: z.string(),
+  export_name: z.string(),
+});
+export type OsbuildArtifact = z.infer<typeof OsbuildArtifactSchema>;
+
+/** Size and checksum of one file composer's worker uploaded to Koji's upload directory. */
+export const KojiUploadedFileSchema = z.looseObject({
+  filename: z.string().min(1),
+  checksum_type: z.string().min(1),
+  checksum: z.string().min(1),
+  size: z.number().int().nonnegative(),
+});
+export type KojiUploadedFile = z.infer<typeof KojiUploadedFileSchema>;
+
+export const OsbuildComposerDepSchema = z.looseObject({
+  path: z.string(),
+  version: z.string(),
+  replace: z.looseObject({ path: z.string(), version: z.string() }).optional(),
+});
+
+export const OsbuildManifestInfoSchema = z.looseObject({
+  osbuild_composer_version: z.string(),
+  osbuild_composer_deps: z.array(OsbuildComposerDepSchema),
+});
+export type OsbuildManifestInfo = z.infer<typeof OsbuildManifestInfoSchema>;
+
+export const KojiTargetResultOptionsSchema = z.looseObject({
+  image: KojiUploadedFileSchema,
+  log: KojiUploadedFileSchema.optional(),
+  osbuild_manifest: KojiUploadedFileSchema.optional(),
+  sbom_docs: z.array(KojiUploadedFileSchema).optional(),
+  osbuild_manifest_info: OsbuildManifestInfoSchema.optional(),
+});
+export type KojiTargetResultOptions = z.infer<typeof KojiTargetResultOptionsSchema>;
+
+export const KOJI_TARGET_NAME = "org.osbuild.koji";
+
+export const TargetErrorSchema = z.looseObject({ id: z.number().int(), reason: z.string() });
+
+/** Any target result; the Koji one's options are checked by KojiTargetResultOptionsSchema when it is picked. */
+export const TargetResultSchema = z.looseObject({
+  name: z.string().min(1),
+  options: z.unknown().optional(),
+  osbuild_artifact: OsbuildArtifactSchema.optional(),
+  target_error: TargetErrorSchema.nullish(),
+});
+export type TargetResult = z.infer<typeof TargetResultSchema>;
+
+/** One package as osbuild's `org.osbuild.rpm` stage reports it. */
+export const RpmStagePackageSchema = z.looseObject({
+  name: z.string(),
+  version: z.string(),
+  release: z.string(),
+  epoch: z.union([z.number().int(), z.string()]).nullish(),
+  arch: z.string(),
+  sigmd5: z.string(),
+  sigpgp: z.string().nullish(),
+  siggpg: z.string().nullish(),
+});
+export type RpmStagePackage = z.infer<typeof RpmStagePackageSchema>;
+
+export const OsbuildOutputSchema = z.looseObject({
+  success: z.boolean(),
+  log: z.unknown().optional(),
+  /** pipeline name → stage name → that stage's metadata */
+  metadata: z.record(z.string(), z.record(z.string(), z.unknown())).nullish(),
+});
+
+export const JobErrorSchema = z.looseObject({
+  id: z.number().int(),
+  reason: z.string(),
+  details: z.unknown().optional(),
+});
+
+export const BootModeSchema = z.enum(["legacy", "uefi", "hybrid", "none"]);
+
+export const OsbuildJobResultSchema = z.looseObject({
+  success: z.boolean(),
+  osbuild_output: OsbuildOutputSchema.nullish(),
+  target_results: z.array(TargetResultSchema).nullish(),
+  pipeline_names: z.looseObject({ build: z.array(z.string()), payload: z.array(z.string()) }).nullish(),
+  host_os: z.string().optional(),
+  arch: z.string().optional(),
+  image_boot_mode: BootModeSchema.optional(),
+  osbuild_version: z.string().optional(),
+  job_error: JobErrorSchema.nullish(),
+});
+export type OsbuildJobResult = z.infer<typeof OsbuildJobResultSchema>;
+
+/** Composer's koji-init job result: the CGInitBuild reservation composer made, when it made one. */
+export const KojiInitResultSchema = z.looseObject({
+  build_id: z.number().int().nonnegative().optional(),
+  token: z.string().optional(),
+  koji_error: z.string().optional(),
+  job_error: JobErrorSchema.nullish(),
+});
+export type KojiInitResult = z.infer<typeof KojiInitResultSchema>;
+
+/** `GET /composes/{id}/logs` */
+export const ComposeLogsSchema = z.looseObject({
+  ...ObjectReference,
+  image_builds: z.array(OsbuildJobResultSchema),
+  koji: z.looseObject({ init: KojiInitResultSchema, import: z.unknown() }).optional(),
+});
+export type ComposeLogs = z.infer<typeof ComposeLogsSchema>;
+
+/** `GET /composes/{id}/manifests`: one osbuild manifest per image build, opaque to the importer. */
+export const ComposeManifestsSchema = z.looseObject({
+  ...ObjectReference,
+  manifests: z.array(z.record(z.string(), z.unknown())),
+});
+export type ComposeManifests = z.infer<typeof ComposeManifestsSchema>;
+
+export const ImageSbomSchema = z.looseObject({
+  sbom: z.record(z.string(), z.unknown()),
+  sbom_type: z.literal("spdx"),
+  pipeline_name: z.string(),
+  pipeline_purpose: z.enum(["buildroot", "image"]),
+});
+
+/** `GET /composes/{id}/sboms` */
+export const ComposeSBOMsSchema = z.looseObject({
+  ...ObjectReference,
+  items: z.array(z.array(ImageSbomSchema)),
+});
+export type ComposeSBOMs = z.infer<typeof ComposeSBOMsSchema>;
