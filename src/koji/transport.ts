@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { Readable } from "node:stream";
 import { Agent, request } from "undici";
 import { type ImporterError, permanentError, retryableError } from "../errors.js";
 
@@ -103,6 +104,23 @@ function statusError(status: number, body: string, url: URL): ImporterError {
   return make("KOJI_HTTP_STATUS", message, { details: { status, sent: true } });
 }
 
+/**
+ * Upload chunks go to the socket as a stream of slices of this size. Handed over whole, TLS encrypts an 8 MiB chunk
+ * into a second 8 MiB buffer at once (the bench saw peak RSS rise by about the chunk size); as a stream, the
+ * socket's backpressure keeps that copy to a slice. A Readable, not a bare iterator: undici writes iterators with
+ * a drain wait per piece, which the bench measured at a third of the speed for 1 MiB chunks.
+ */
+const BODY_SLICE_BYTES = 512 * 1024;
+
+function slices(body: Uint8Array): Readable {
+  function* cut(): Generator<Uint8Array> {
+    for (let at = 0; at < body.length; at += BODY_SLICE_BYTES) {
+      yield body.subarray(at, Math.min(at + BODY_SLICE_BYTES, body.length));
+    }
+  }
+  return Readable.from(cut(), { objectMode: false });
+}
+
 export class KojiTransport {
   private constructor(
     private readonly agent: Agent,
@@ -151,11 +169,12 @@ export class KojiTransport {
     signal?: AbortSignal,
   ): Promise<HubReply> {
     let response: Awaited<ReturnType<typeof request>>;
+    const sliced = typeof body !== "string" && body.length > BODY_SLICE_BYTES;
     try {
       response = await request(url, {
         method: "POST",
-        headers,
-        body,
+        headers: sliced ? { ...headers, "Content-Length": String(body.length) } : headers,
+        body: sliced ? slices(body) : body,
         dispatcher: this.agent,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,

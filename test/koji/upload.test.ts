@@ -108,6 +108,22 @@ describe("Koji raw uploads", () => {
     expect(check?.params).toEqual([directory, "image.qcow2", { verify: "adler32", __starstar: true }]);
   });
 
+  it("streams chunks bigger than a socket slice with an exact Content-Length", async () => {
+    const data = randomBytes(2 * 1024 * 1024 + 333);
+    const directory = freshDir();
+    const result = await uploadFile(client, {
+      directory,
+      filename: "big.raw",
+      source: pieces(data, 65536),
+      chunkBytes: 1024 * 1024,
+    });
+    expect(result.chunks).toBe(3);
+    expect(hub.files.get(`${directory}/big.raw`)).toEqual(data);
+    const sent = uploadsOf(directory, "big.raw");
+    expect(sent.map((r) => r.headers["content-length"])).toEqual(["1048576", "1048576", "333"]);
+    expect(sent.every((r) => r.headers["transfer-encoding"] === undefined)).toBe(true);
+  });
+
   it("computes sha256 when asked", async () => {
     const data = randomBytes(5000);
     const result = await uploadFile(client, {
