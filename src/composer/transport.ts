@@ -53,7 +53,12 @@ export interface SendInit {
 }
 
 /** One HTTP exchange up to the response head; failures below HTTP become coded, classed errors. */
-export async function send(dispatcher: Dispatcher, url: URL, init: SendInit, label: RequestLabel) {
+export async function send(
+  dispatcher: Dispatcher,
+  url: URL,
+  init: SendInit,
+  label: RequestLabel,
+): Promise<HttpResponse> {
   try {
     const response = await request(url, {
       dispatcher,
@@ -62,7 +67,7 @@ export async function send(dispatcher: Dispatcher, url: URL, init: SendInit, lab
       body: init.body,
       signal: init.signal,
     });
-    return { status: response.statusCode, headers: response.headers, body: response.body } as HttpResponse;
+    return { status: response.statusCode, headers: response.headers, body: response.body };
   } catch (error) {
     throw failure(label, error, init.signal);
   }

@@ -1,4 +1,6 @@
+import { Writable } from "node:stream";
 import { buffer } from "node:stream/consumers";
+import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ComposerClient } from "../../src/composer/client.js";
 import { ImporterError } from "../../src/errors.js";
@@ -75,6 +77,38 @@ describe("5xx and 429", () => {
     });
     expect(error.details).toMatchObject({ status: 429, retry_after_ms: 3_600_000 });
     expect(fake.counters.calls(DONE, "status") - before).toBe(1);
+  });
+});
+
+describe("retry logging", () => {
+  it("logs each retry as a warning with compose_id, endpoint, code and delay", async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino(
+      { level: "warn" },
+      new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          lines.push(JSON.parse(chunk.toString("utf8")));
+          callback();
+        },
+      }),
+    );
+    const logged = testClient(fake.url, { logger });
+    try {
+      fake.injectFault(DONE, { kind: "status", status: 502, times: 2 });
+      await logged.getComposeStatus(DONE);
+    } finally {
+      await logged.close();
+    }
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({
+      level: 40,
+      compose_id: DONE,
+      endpoint: "/composes/{id}",
+      code: "COMPOSER_HTTP",
+      attempt: 1,
+      msg: "composer request failed; retrying",
+    });
+    expect(lines[1]).toMatchObject({ attempt: 2 });
   });
 });
 

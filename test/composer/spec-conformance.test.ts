@@ -1,7 +1,14 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { z } from "zod";
 import { COMPOSER_BASE_PATH, COMPOSER_ENDPOINTS } from "../../src/composer/paths.js";
+import {
+  ComposeLogsSchema,
+  ComposeManifestsSchema,
+  ComposeSBOMsSchema,
+  ComposeStatusSchema,
+} from "../../src/schemas/composer.js";
 import { type FakeEndpoint, schemaViolatingBody } from "../fakes/composer/faults.js";
 import { startFakeComposer } from "../fakes/composer/server.js";
 import { type ComposerSpec, loadComposerSpec, specValidator } from "./openapi.js";
@@ -74,12 +81,26 @@ describe("compose fixtures against the spec's schemas", () => {
     expect([...schemas].sort()).toEqual(["ComposeLogs", "ComposeManifests", "ComposeSBOMs", "ComposeStatus"]);
   });
 
+  const zodSchemas: Record<string, z.ZodType> = {
+    ComposeStatus: ComposeStatusSchema,
+    ComposeLogs: ComposeLogsSchema,
+    ComposeManifests: ComposeManifestsSchema,
+    ComposeSBOMs: ComposeSBOMsSchema,
+  };
+
   for (const { file, schema } of files) {
-    it(`${file.split("/").slice(-3).join("/")} is a valid ${schema}`, () => {
+    const name = file.split("/").slice(-3).join("/");
+    it(`${name} is a valid ${schema} for the spec`, () => {
       const validate = validator(schema);
       const ok = validate(JSON.parse(readFileSync(file, "utf8")));
       expect(validate.errors ?? [], JSON.stringify(validate.errors)).toEqual([]);
       expect(ok).toBe(true);
+    });
+
+    // The client parses with the zod schemas; a fixture both accept keeps the two views of the API in step.
+    it(`${name} parses with the client's ${schema} zod schema`, () => {
+      const result = zodSchemas[schema]?.safeParse(JSON.parse(readFileSync(file, "utf8")));
+      expect(result?.error?.issues ?? [], JSON.stringify(result?.error?.issues)).toEqual([]);
     });
   }
 });
