@@ -41,6 +41,8 @@ export interface UploadFileOptions {
   retryDelayMs?: number;
   signal?: AbortSignal;
   logger?: Logger;
+  /** Called after each chunk the hub confirmed (for byte counters and progress logs). */
+  onChunk?: (chunkBytes: number, uploadedBytes: number) => void;
 }
 
 export interface UploadResult {
@@ -163,6 +165,7 @@ export async function uploadFile(client: KojiClient, options: UploadFileOptions)
       chunks++;
       offset += current.length;
       whole = adler32Combine(whole, current.adler32, current.length);
+      options.onChunk?.(current.length, offset);
       if (!ahead) break;
       const next = await ahead;
       // An exact multiple of the chunk size ends on an empty read; the empty file alone sends an empty chunk.

@@ -124,6 +124,22 @@ describe("Koji raw uploads", () => {
     expect(sent.every((r) => r.headers["transfer-encoding"] === undefined)).toBe(true);
   });
 
+  it("reports each confirmed chunk", async () => {
+    const seen: [number, number][] = [];
+    await uploadFile(client, {
+      directory: freshDir(),
+      filename: "p.raw",
+      source: pieces(randomBytes(2500)),
+      chunkBytes: 1024,
+      onChunk: (bytes, total) => seen.push([bytes, total]),
+    });
+    expect(seen).toEqual([
+      [1024, 1024],
+      [1024, 2048],
+      [452, 2500],
+    ]);
+  });
+
   it("computes sha256 when asked", async () => {
     const data = randomBytes(5000);
     const result = await uploadFile(client, {
