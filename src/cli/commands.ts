@@ -1,0 +1,14 @@
+/**
+ * The CLI's commands: name → module. Each module exports `summary` (one line for --help) and
+ * `run(argv): Promise<number>` returning the exit code. Modules load lazily so `assemble` never pays for
+ * pg or amqplib.
+ */
+export interface CommandModule {
+  summary: string;
+  run(argv: string[]): Promise<number>;
+}
+
+export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  assemble: () => import("./assemble.js"),
+  reproduce: () => import("./reproduce.js"),
+};
