@@ -1,0 +1,85 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { SEED_BUILD_EXTRA } from "../core/seed.js";
+import { COMPOSES, COMPOSES_DIR } from "../fixtures/composes.js";
+
+const run = promisify(execFile);
+const CLI = new URL("../../src/cli.ts", import.meta.url).pathname;
+const TSX = new URL("../../node_modules/.bin/tsx", import.meta.url).pathname;
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(TSX, [CLI, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const fixture = (id: string, name: string) => new URL(`${id}/${name}.json`, COMPOSES_DIR).pathname;
+const composeArgs = (id: string) =>
+  ["event", "status", "logs", "manifests"].flatMap((name) => [`--${name}`, fixture(id, name)]);
+
+describe("osbuild-koji-importer CLI", () => {
+  it("assemble prints the CG document with 2-space indentation", async () => {
+    const { code, stdout } = await cli("assemble", ...composeArgs(COMPOSES.reserved));
+    expect(code).toBe(0);
+    const document = JSON.parse(stdout);
+    expect(document.build.build_id).toBe(1001);
+    expect(stdout).toBe(`${JSON.stringify(document, null, 2)}\n`);
+  });
+
+  it("assemble fails with exit 1 and one line naming the file and the field", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "oki-cli-"));
+    const badEvent = join(dir, "event.json");
+    writeFileSync(badEvent, JSON.stringify({ type: "compose.finished", version: 1, compose_id: "nope" }));
+    const args = composeArgs(COMPOSES.reserved);
+    args[1] = badEvent;
+    const { code, stderr } = await cli("assemble", ...args);
+    expect(code).toBe(1);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toContain("event: invalid compose_id");
+    expect(stderr).not.toContain("    at ");
+
+    const badLogs = join(dir, "logs.json");
+    writeFileSync(
+      badLogs,
+      JSON.stringify({ id: "x", kind: "ComposeLogs", href: "/", image_builds: [{ success: 1 }] }),
+    );
+    const logArgs = composeArgs(COMPOSES.reserved);
+    logArgs[5] = badLogs;
+    const logs = await cli("assemble", ...logArgs);
+    expect(logs.code).toBe(1);
+    expect(logs.stderr).toContain(`${badLogs}: invalid image_builds[0].success`);
+  });
+
+  it("exits 2 with usage on wrong usage", async () => {
+    const missing = await cli("assemble", "--event", "x.json");
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("missing --status, --logs, --manifests");
+    expect(missing.stderr).toContain("usage: osbuild-koji-importer assemble");
+    expect((await cli("assemble", "--bogus")).code).toBe(2);
+    expect((await cli("no-such-command")).code).toBe(2);
+  });
+
+  it("reproduce prints the rebuild steps of a Koji build", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "oki-cli-"));
+    const build = join(dir, "build.json");
+    writeFileSync(
+      build,
+      JSON.stringify({ build_id: 1, nvr: "name-version-release", extra: SEED_BUILD_EXTRA }),
+    );
+    const { code, stdout } = await cli("reproduce", "--build", build);
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      "sudo osbuild --output-directory OUTPUT_DIR --store STORE_DIR --export xz name-version-release.x86_64.raw.xz.manifest.json",
+    );
+    expect(stdout).toContain("OUTPUT_DIR/xz/image.raw.xz");
+    expect(stdout).toContain("osbuild version 93");
+  });
+});
