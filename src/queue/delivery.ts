@@ -1,0 +1,65 @@
+import type { MessagePropertyHeaders } from "amqplib";
+import type { ImporterError } from "../errors.js";
+
+/** One message from the work queue, as the pipeline sees it. */
+export interface Delivery {
+  body: Buffer;
+  headers: MessagePropertyHeaders;
+  /** 1 for the first try; the retry path counts it up in the `x-attempt` header. */
+  attempt: number;
+  messageId?: string;
+  redelivered: boolean;
+}
+
+/**
+ * What to do with a delivery, decided by the pipeline (src/pipeline/decide.ts) and carried out by the consumer:
+ * `ack` when the outcome is committed, `retry` through the next retry queue, `dead-letter` for good.
+ */
+export type Outcome =
+  | { action: "ack" }
+  | { action: "retry"; error: ImporterError; composeId?: string }
+  | { action: "dead-letter"; error: ImporterError; composeId?: string };
+
+export type DeliveryHandler = (delivery: Delivery) => Promise<Outcome>;
+
+export const ATTEMPT_HEADER = "x-attempt";
+
+export function attemptOf(headers: MessagePropertyHeaders | undefined): number {
+  const value = Number(headers?.[ATTEMPT_HEADER]);
+  return Number.isInteger(value) && value >= 1 ? value : 1;
+}
+
+/** The headers a dead-lettered message carries, so an SRE (and `dlq list`) sees why without reading logs. */
+export function deadLetterHeaders(
+  original: MessagePropertyHeaders,
+  attempt: number,
+  error: ImporterError,
+  composeId: string | undefined,
+  routingKey: string,
+  now: Date,
+): MessagePropertyHeaders {
+  return {
+    ...original,
+    "x-death-reason": error.message,
+    "x-error-code": error.code,
+    "x-error-class": error.errorClass,
+    "x-attempts": attempt,
+    ...(composeId ? { "x-compose-id": composeId } : {}),
+    "x-first-death-at": original["x-first-death-at"] ?? now.toISOString(),
+    "x-last-failure-at": now.toISOString(),
+    "x-original-routing-key": routingKey,
+  };
+}
+
+export function retryHeaders(
+  original: MessagePropertyHeaders,
+  attempt: number,
+  error: ImporterError,
+): MessagePropertyHeaders {
+  return {
+    ...original,
+    [ATTEMPT_HEADER]: attempt + 1,
+    "x-last-error": error.message,
+    "x-last-error-code": error.code,
+  };
+}
