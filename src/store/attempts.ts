@@ -1,0 +1,31 @@
+import type { ImporterError } from "../errors.js";
+import type { Db } from "./db.js";
+
+/** Counts one handling of the compose and returns its number (1 for the first). */
+export async function startAttempt(db: Db, composeId: string): Promise<number> {
+  const result = await db.query<{ attempts: number }>(
+    "UPDATE imports SET attempts = attempts + 1, updated_at = now() WHERE compose_id = $1 RETURNING attempts",
+    [composeId],
+  );
+  return result.rows[0]?.attempts ?? 0;
+}
+
+/** One line of the attempt log: which step ran in which attempt, and how it ended. */
+export async function recordStep(
+  db: Db,
+  entry: { composeId: string; attempt: number; step: string; startedAt: Date; error?: ImporterError },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO import_attempts (compose_id, attempt, step, outcome, error_code, error_message, started_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [
+      entry.composeId,
+      entry.attempt,
+      entry.step,
+      entry.error ? entry.error.errorClass : "ok",
+      entry.error?.code ?? null,
+      entry.error?.message ?? null,
+      entry.startedAt,
+    ],
+  );
+}

@@ -1,0 +1,14 @@
+export { recordStep, startAttempt } from "./attempts.js";
+export { createPool, type Db, inTransaction } from "./db.js";
+export { findImportedNvr } from "./find-imported-nvr.js";
+export { getImport } from "./get-import.js";
+export { markFailed, markImported, markImportStarted, noteRetryableError } from "./import-result.js";
+export { type ImportRow, nvrOf } from "./import-row.js";
+export * from "./import-states.js";
+export { type ImportLock, tryLockImport } from "./lock-import.js";
+export { MIGRATIONS_DIR, pendingMigrations, runMigrations } from "./migrate.js";
+export { recordEvent } from "./record-event.js";
+export { markReservationStarted, saveReservation } from "./reservation.js";
+export { saveAssembled } from "./save-assembled.js";
+export { saveFetched } from "./save-fetched.js";
+export { markUploaded, markUploadsWaiting } from "./uploads.js";

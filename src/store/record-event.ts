@@ -1,0 +1,34 @@
+import type { ComposeFinishedEvent } from "../schemas/event.js";
+import type { Db } from "./db.js";
+import { type ImportRow, toImportRow } from "./import-row.js";
+
+/**
+ * Inserts the compose's row on its first event and returns the row as it stands; a redelivered or duplicated
+ * event finds the existing row and changes nothing. Events without `koji` are recorded as ignored.
+ */
+export async function recordEvent(
+  db: Db,
+  event: ComposeFinishedEvent,
+): Promise<{ row: ImportRow; inserted: boolean }> {
+  const koji = event.koji;
+  const inserted = await db.query(
+    `INSERT INTO imports (compose_id, state, koji_server, koji_task_id, name, version, release, upload_directory, event)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (compose_id) DO NOTHING
+     RETURNING *`,
+    [
+      event.compose_id,
+      koji ? "received" : "ignored",
+      koji?.server ?? null,
+      koji?.task_id ?? null,
+      koji?.name ?? null,
+      koji?.version ?? null,
+      koji?.release ?? null,
+      koji?.upload_directory ?? null,
+      JSON.stringify(event),
+    ],
+  );
+  if (inserted.rows[0]) return { row: toImportRow(inserted.rows[0]), inserted: true };
+  const existing = await db.query("SELECT * FROM imports WHERE compose_id = $1", [event.compose_id]);
+  return { row: toImportRow(existing.rows[0]), inserted: false };
+}

@@ -1,0 +1,17 @@
+import type { Db } from "./db.js";
+import { guardedUpdate } from "./guarded-update.js";
+import type { ImportRow } from "./import-row.js";
+
+/** The first time an upload was found missing or short: the start of the bounded wait for hub replicas. */
+export function markUploadsWaiting(db: Db, composeId: string): Promise<ImportRow> {
+  return guardedUpdate(
+    db,
+    composeId,
+    ["reserved"],
+    "uploads_waiting_since = COALESCE(uploads_waiting_since, now())",
+  );
+}
+
+export function markUploaded(db: Db, composeId: string): Promise<ImportRow> {
+  return guardedUpdate(db, composeId, ["reserved"], "state = 'uploaded', uploads_waiting_since = NULL");
+}
