@@ -3,7 +3,7 @@
  * 1, 8 and 32 MiB, by the importer (adler32 per chunk, whole-file md5, reply checks, final checkUpload) and by a
  * baseline that POSTs the same bytes in the same chunks on the same session with no checksums at all.
  *
- *   npx tsx bench/koji-upload.ts [--size-mib 1024] [--chunks-mib 1,8,32] [--rounds 3]
+ *   npx tsx bench/koji-upload.ts [--size-mib 1024] [--chunks-mib 1,8,32] [--rounds 3] [--hub fake|sink]
  *                                [--hub-url URL --cert FILE --key FILE --ca FILE]   (an already running hub)
  *
  * Each measurement runs in a fresh process on plain node (the measured code is compiled with the project's tsc
@@ -12,7 +12,7 @@
  * cores are shared with whatever else runs.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -26,6 +26,8 @@ const { values: args } = parseArgs({
     "size-mib": { type: "string", default: "1024" },
     "chunks-mib": { type: "string", default: "1,8,32" },
     rounds: { type: "string", default: "3" },
+    /** fake: test/fakes/koji (the default when it exists); sink: bench/koji-upload-sink.ts. */
+    hub: { type: "string" },
     "default-chunk-mib": { type: "string", default: "8" },
     "hub-url": { type: "string" },
     cert: { type: "string" },
@@ -69,14 +71,19 @@ function compileRunner(): string {
   return join(WORK, "out", "bench", "koji-upload-run.js");
 }
 
-/** The fake hub in a process of its own, on a free port; its banner gives the URL and the files to log in with. */
-async function startFakeHub(): Promise<Hub> {
+const FAKE_HUB = "test/fakes/koji/main.ts";
+const SINK_HUB = "bench/koji-upload-sink.ts";
+
+/** A hub in a process of its own, on a free port; its banner gives the URL and the files to log in with. */
+async function startHub(script: string): Promise<Hub> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const dataDir = join(WORK, `hub-${process.pid}`);
   const child: ChildProcess = spawn(
     join(ROOT, "node_modules", ".bin", "tsx"),
-    ["test/fakes/koji/main.ts", "--port", String(port), "--dir", dataDir],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
+    [script, "--port", String(port)],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "inherit"],
+    },
   );
   let banner = "";
   const ready = await new Promise<Record<string, string>>((resolvePromise, reject) => {
@@ -145,6 +152,10 @@ async function main(): Promise<void> {
   const rounds = Number(args.rounds);
   const defaultChunk = Number(args["default-chunk-mib"]) * MIB;
   const runner = compileRunner();
+  const hubScript =
+    args.hub === "sink" || (args.hub === undefined && !existsSync(join(ROOT, FAKE_HUB)))
+      ? SINK_HUB
+      : FAKE_HUB;
   const hub: Hub = args["hub-url"]
     ? {
         url: args["hub-url"],
@@ -153,8 +164,10 @@ async function main(): Promise<void> {
         ca: args.ca as string,
         stop: async () => {},
       }
-    : await startFakeHub();
-  console.log(`hub ${hub.url}; ${mb(totalBytes)} MB per upload; ${rounds} rounds; node ${process.version}`);
+    : await startHub(hubScript);
+  console.log(
+    `hub ${hub.url} (${args["hub-url"] ? "given" : hubScript}); ${mb(totalBytes)} MB per upload; ${rounds} rounds`,
+  );
 
   const runs: Run[] = [];
   try {
