@@ -11,4 +11,6 @@ export interface CommandModule {
 export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   assemble: () => import("./assemble.js"),
   reproduce: () => import("./reproduce.js"),
+  worker: () => import("./worker.js"),
+  migrate: () => import("./migrate.js"),
 };

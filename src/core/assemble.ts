@@ -12,8 +12,11 @@ export const CONTENT_GENERATOR = "osbuild";
 export interface AssembleInput {
   event: KojiComposeFinishedEvent;
   logs: ComposeLogs;
-  /** The reservation: composer's `koji.init` or the importer's own CGInitBuild. */
-  buildId: number;
+  /**
+   * The reservation (composer's `koji.init` or the importer's CGInitBuild). The pipeline assembles before it
+   * reserves, so a compose Koji would refuse costs no reservation; it adds the id with `withBuildId` after.
+   */
+  buildId?: number;
 }
 
 function unixSeconds(rfc3339: string): number {
@@ -57,7 +60,7 @@ export function assembleCgMetadata({ event, logs, buildId }: AssembleInput): CgM
   const document: CgMetadata = {
     metadata_version: 0,
     build: {
-      build_id: buildId,
+      ...(buildId === undefined ? {} : { build_id: buildId }),
       task_id: event.koji.task_id,
       name: event.koji.name,
       version: event.koji.version,
@@ -80,4 +83,10 @@ export function assembleCgMetadata({ event, logs, buildId }: AssembleInput): CgM
     );
   }
   return document;
+}
+
+/** The document with its reservation's build id, placed first in `build` as composer places it. */
+export function withBuildId(document: CgMetadata, buildId: number): CgMetadata {
+  const { build_id: _old, ...build } = document.build;
+  return { ...document, build: { build_id: buildId, ...build } };
 }

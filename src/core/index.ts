@@ -1,4 +1,4 @@
-export { type AssembleInput, assembleCgMetadata, CONTENT_GENERATOR } from "./assemble.js";
+export { type AssembleInput, assembleCgMetadata, CONTENT_GENERATOR, withBuildId } from "./assemble.js";
 export type { ImageExtraInfo, ManifestExtraInfo } from "./outputs.js";
 export {
   type ComposeStatusDocument,

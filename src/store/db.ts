@@ -10,21 +10,15 @@ export function createPool(databaseUrl: string, max = 10): pg.Pool {
   return pool;
 }
 
-/** Runs `work` in a transaction on one client of the pool. */
-export async function inTransaction<T>(
-  pool: pg.Pool,
-  work: (client: pg.PoolClient) => Promise<T>,
-): Promise<T> {
-  const client = await pool.connect();
+/** Runs `work` in a transaction on `client` (one that is not in a transaction already). */
+export async function inTransaction<T>(client: pg.PoolClient | pg.Client, work: () => Promise<T>): Promise<T> {
+  await client.query("BEGIN");
   try {
-    await client.query("BEGIN");
-    const result = await work(client);
+    const result = await work();
     await client.query("COMMIT");
     return result;
   } catch (error) {
     await client.query("ROLLBACK").catch(() => undefined);
     throw error;
-  } finally {
-    client.release();
   }
 }

@@ -5,8 +5,12 @@ import { guardedUpdate } from "./guarded-update.js";
 import type { ImportRow } from "./import-row.js";
 
 /** Stores the CG document and one row per output (with its `extra.image`) in one transaction. */
-export function saveAssembled(pool: pg.Pool, composeId: string, document: CgMetadata): Promise<ImportRow> {
-  return inTransaction(pool, async (client) => {
+export function saveAssembled(
+  client: pg.PoolClient | pg.Client,
+  composeId: string,
+  document: CgMetadata,
+): Promise<ImportRow> {
+  return inTransaction(client, async () => {
     const row = await guardedUpdate(client, composeId, ["fetched"], "state = 'assembled', cg_metadata = $3", [
       JSON.stringify(document),
     ]);

@@ -1,0 +1,17 @@
+import { describeConfig, loadConfig } from "../config/load.js";
+import { createLogger } from "../log.js";
+import { createMetrics } from "../metrics.js";
+import { onShutdownSignal } from "../service/signals.js";
+import { startWorker } from "../service/worker.js";
+
+export const summary = "consume compose-finished events and import them into Koji";
+
+export async function run(): Promise<number> {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  logger.info({ config: describeConfig(config) }, "starting worker");
+  const worker = await startWorker(config, logger, createMetrics());
+  await onShutdownSignal(logger, () => worker.stop());
+  logger.info("worker stopped");
+  return 0;
+}

@@ -1,0 +1,32 @@
+import type pg from "pg";
+import type { ComposerClient } from "../composer/client.js";
+import type { KojiClient } from "../koji/client.js";
+import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics.js";
+import type { KojiComposeFinishedEvent } from "../schemas/event.js";
+import type { ImportRow } from "../store/import-row.js";
+import type { ArchiveTypeCache } from "./archive-types.js";
+
+/** Limits the pipeline enforces, from the configuration. */
+export interface PipelineSettings {
+  maxAttempts: number;
+  maxMetadataBytes: number;
+  uploadWaitMs: number;
+}
+
+/** What every step of one import sees: the compose's row, its adapters, and a logger bound to compose_id. */
+export interface ImportContext {
+  composeId: string;
+  event: KojiComposeFinishedEvent;
+  /** The connection holding the compose's advisory lock; every write of the import goes through it. */
+  db: pg.PoolClient;
+  pool: pg.Pool;
+  koji: KojiClient;
+  composer: ComposerClient;
+  archiveTypes: ArchiveTypeCache;
+  settings: PipelineSettings;
+  metrics: Metrics;
+  logger: Logger;
+  attempt: number;
+  row: ImportRow;
+}

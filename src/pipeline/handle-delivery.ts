@@ -1,0 +1,200 @@
+import type pg from "pg";
+import type { ComposerClient } from "../composer/client.js";
+import { type ImporterError, permanentError, retryableError, toImporterError } from "../errors.js";
+import type { KojiHubs } from "../koji/hubs.js";
+import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics.js";
+import type { Delivery, Outcome } from "../queue/delivery.js";
+import {
+  type ComposeFinishedEvent,
+  type KojiComposeFinishedEvent,
+  parseComposeFinishedEvent,
+} from "../schemas/event.js";
+import { recordStep, startAttempt } from "../store/attempts.js";
+import { findImportedNvr } from "../store/find-imported-nvr.js";
+import { markFailed, noteRetryableError } from "../store/import-result.js";
+import { FINAL_STATES } from "../store/import-states.js";
+import { tryLockImport } from "../store/lock-import.js";
+import { recordEvent } from "../store/record-event.js";
+import type { ArchiveTypeCache } from "./archive-types.js";
+import type { ImportContext, PipelineSettings } from "./context.js";
+import { crashPoint } from "./crash-hook.js";
+import { shouldRetry } from "./decide.js";
+import { runImport, StepError } from "./run-import.js";
+import { currentReservation, refundReservation } from "./steps/refund.js";
+
+export interface PipelineDeps {
+  pool: pg.Pool;
+  hubs: KojiHubs;
+  composer: ComposerClient;
+  archiveTypes: ArchiveTypeCache;
+  settings: PipelineSettings;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+function parseBody(body: Buffer): ComposeFinishedEvent {
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString("utf8"));
+  } catch (error) {
+    throw permanentError("EVENT_NOT_JSON", `event: not JSON (${(error as Error).message})`);
+  }
+  return parseComposeFinishedEvent(json);
+}
+
+/** The compose id of a message that failed validation, when it has a readable one, for the dead letter's headers. */
+function composeIdOf(body: Buffer): string | undefined {
+  try {
+    const id = (JSON.parse(body.toString("utf8")) as { compose_id?: unknown }).compose_id;
+    return typeof id === "string" ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One delivery of a compose-finished event, start to finish: validate, record, lock, run the import's steps,
+ * and turn the result into the queue Outcome. Retry or give up is decided once, here, from the error's class.
+ */
+export function createDeliveryHandler(deps: PipelineDeps): (delivery: Delivery) => Promise<Outcome> {
+  return async (delivery) => {
+    let event: ComposeFinishedEvent;
+    try {
+      event = parseBody(delivery.body);
+    } catch (error) {
+      const failure = toImporterError(error);
+      deps.metrics.eventsConsumed.inc({ outcome: "invalid" });
+      deps.metrics.deadLettered.inc({ code: failure.code });
+      deps.logger.warn(
+        { err: failure, compose_id: composeIdOf(delivery.body) },
+        "invalid event dead-lettered",
+      );
+      return { action: "dead-letter", error: failure, composeId: composeIdOf(delivery.body) };
+    }
+    const logger = deps.logger.child({ compose_id: event.compose_id });
+    const { row } = await recordEvent(deps.pool, event);
+    if (row.state === "ignored") {
+      deps.metrics.eventsConsumed.inc({ outcome: "ignored" });
+      logger.info("not a Koji compose; ignored");
+      return { action: "ack" };
+    }
+    if (FINAL_STATES.has(row.state)) {
+      deps.metrics.eventsConsumed.inc({ outcome: "duplicate" });
+      logger.info({ state: row.state }, "import already finished; nothing to do");
+      return { action: "ack" };
+    }
+    crashPoint("recorded");
+    return importCompose(deps, event as KojiComposeFinishedEvent, delivery, logger);
+  };
+}
+
+async function importCompose(
+  deps: PipelineDeps,
+  event: KojiComposeFinishedEvent,
+  delivery: Delivery,
+  logger: Logger,
+): Promise<Outcome> {
+  const composeId = event.compose_id;
+  const lock = await tryLockImport(deps.pool, composeId);
+  if (!lock) {
+    // Another worker has this compose right now; by the retry it will have finished and this one acks.
+    logger.info("another worker is importing this compose; retrying later");
+    return {
+      action: "retry",
+      error: retryableError("IMPORT_BUSY", "another worker is importing this compose"),
+      composeId,
+    };
+  }
+  const attempt = await startAttempt(lock.client, composeId);
+  const ctx = {
+    composeId,
+    event,
+    db: lock.client,
+    pool: deps.pool,
+    composer: deps.composer,
+    archiveTypes: deps.archiveTypes,
+    settings: deps.settings,
+    metrics: deps.metrics,
+    logger,
+    attempt,
+    row: (await recordEvent(lock.client, event)).row,
+  } as ImportContext;
+  try {
+    if (FINAL_STATES.has(ctx.row.state)) return { action: "ack" };
+    const conflict = await findImportedNvr(lock.client, composeId, {
+      server: event.koji.server,
+      name: event.koji.name,
+      version: event.koji.version,
+      release: event.koji.release,
+    });
+    if (conflict) {
+      throw new StepError(
+        "record",
+        permanentError(
+          "IMPORT_NVR_CONFLICT",
+          `NVR ${event.koji.name}-${event.koji.version}-${event.koji.release} was already imported from compose ${conflict.compose_id} (build ${conflict.koji_build_id})`,
+        ),
+      );
+    }
+    try {
+      ctx.koji = await deps.hubs.client(event.koji.server);
+    } catch (error) {
+      throw new StepError("record", error);
+    }
+    await runImport(ctx, async (step, startedAt, ms) => {
+      deps.metrics.stepDuration.observe({ step }, ms / 1000);
+      await recordStep(lock.client, { composeId, attempt, step, startedAt });
+    });
+    deps.metrics.eventsConsumed.inc({ outcome: ctx.row.state === "imported" ? "imported" : ctx.row.state });
+    deps.metrics.importsFinished.inc({ state: ctx.row.state });
+    return { action: "ack" };
+  } catch (thrown) {
+    const step = thrown instanceof StepError ? thrown.step : "unknown";
+    const error = toImporterError(thrown instanceof StepError ? thrown.error : thrown);
+    return await settleFailure(deps, ctx, delivery, step, error);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function settleFailure(
+  deps: PipelineDeps,
+  ctx: ImportContext,
+  delivery: Delivery,
+  step: string,
+  error: ImporterError,
+): Promise<Outcome> {
+  const { composeId, logger } = ctx;
+  await recordStep(ctx.db, { composeId, attempt: ctx.attempt, step, startedAt: new Date(), error }).catch(
+    () => undefined,
+  );
+  if (shouldRetry(error, delivery.attempt, deps.settings.maxAttempts)) {
+    await noteRetryableError(ctx.db, composeId, error);
+    deps.metrics.retries.inc({ step, code: error.code });
+    deps.metrics.eventsConsumed.inc({ outcome: "retried" });
+    logger.warn({ step, err: error, attempt: delivery.attempt }, "import step failed; will retry");
+    return { action: "retry", error, composeId };
+  }
+  // Giving up: a reservation is refunded first so no build stays BUILDING. If the refund itself cannot be
+  // made now, the message is retried; the permanent failure will repeat and the refund be tried again.
+  let refunded = false;
+  if (ctx.koji && currentReservation(ctx)) {
+    try {
+      refunded = await refundReservation(ctx);
+    } catch (refundError) {
+      const failure = toImporterError(refundError);
+      logger.error(
+        { step, err: failure, cause: error.message },
+        "could not refund the reservation; will retry",
+      );
+      return { action: "retry", error: failure, composeId };
+    }
+  }
+  await markFailed(ctx.db, composeId, error, refunded ? "refunded" : "failed");
+  deps.metrics.importsFinished.inc({ state: refunded ? "refunded" : "failed" });
+  deps.metrics.eventsConsumed.inc({ outcome: "dead_lettered" });
+  deps.metrics.deadLettered.inc({ code: error.code });
+  logger.error({ step, err: error, refunded }, "import failed; dead-lettered");
+  return { action: "dead-letter", error, composeId };
+}

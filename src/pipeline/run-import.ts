@@ -1,0 +1,60 @@
+import type { ImportState } from "../store/import-states.js";
+import type { ImportContext } from "./context.js";
+import { type CrashPoint, crashPoint } from "./crash-hook.js";
+import { assembleDocument } from "./steps/assemble.js";
+import { checkUploads } from "./steps/check-uploads.js";
+import { composeFailed, finishFailedCompose } from "./steps/failed-compose.js";
+import { fetchCompose } from "./steps/fetch.js";
+import { importBuild } from "./steps/import.js";
+import { preflight } from "./steps/preflight.js";
+import { reserveBuild } from "./steps/reserve.js";
+
+interface Step {
+  name: string;
+  run(ctx: ImportContext): Promise<void>;
+  /** Where a crash test may kill the worker once the step's result is committed. */
+  after: CrashPoint;
+}
+
+/** The step that moves an import on from each non-final state: resuming is running the step for the state. */
+const STEP_FOR_STATE: Partial<Record<ImportState, Step>> = {
+  received: { name: "fetch", run: fetchCompose, after: "fetched" },
+  fetched: {
+    name: "assemble",
+    run: (ctx) => (composeFailed(ctx) ? finishFailedCompose(ctx) : assembleDocument(ctx)),
+    after: "assembled",
+  },
+  assembled: { name: "reserve", run: reserveBuild, after: "reserved" },
+  reserved: { name: "check-uploads", run: checkUploads, after: "uploads-checked" },
+  uploaded: { name: "import", run: async (ctx) => importBuild(ctx, await preflight(ctx)), after: "imported" },
+};
+
+export class StepError extends Error {
+  constructor(
+    readonly step: string,
+    readonly error: unknown,
+  ) {
+    super(`${step}: ${String(error)}`);
+  }
+}
+
+/** Runs steps from the row's state until the import reaches a final state; a failing step throws StepError. */
+export async function runImport(
+  ctx: ImportContext,
+  onStep: (step: string, startedAt: Date, ms: number) => Promise<void>,
+) {
+  for (let step = STEP_FOR_STATE[ctx.row.state]; step; step = STEP_FOR_STATE[ctx.row.state]) {
+    const startedAt = new Date();
+    const logger = ctx.logger;
+    ctx.logger = logger.child({ step: step.name });
+    try {
+      await step.run(ctx);
+    } catch (error) {
+      throw new StepError(step.name, error);
+    } finally {
+      ctx.logger = logger;
+    }
+    await onStep(step.name, startedAt, Date.now() - startedAt.getTime());
+    crashPoint(step.after);
+  }
+}

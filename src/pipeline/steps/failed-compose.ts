@@ -1,0 +1,26 @@
+import { permanentError } from "../../errors.js";
+import { ComposeStatusSchema } from "../../schemas/composer.js";
+import { markFailed } from "../../store/import-result.js";
+import type { ImportContext } from "../context.js";
+import { composerReservation } from "./fetch.js";
+import { refundReservation } from "./refund.js";
+
+/** True when composer says the compose failed (or the event did): there is nothing to import. */
+export function composeFailed(ctx: ImportContext): boolean {
+  const status = ComposeStatusSchema.parse(ctx.row.compose_status);
+  return status.status === "failure" || ctx.event.status === "failure";
+}
+
+/**
+ * Step 3: a failed compose is recorded and its reservation, if composer made one, refunded, so the NVR is free
+ * for the next try. The import ends here; it is not an error of the importer.
+ */
+export async function finishFailedCompose(ctx: ImportContext): Promise<void> {
+  const refunded = await refundReservation(ctx, composerReservation(ctx));
+  const status = ComposeStatusSchema.parse(ctx.row.compose_status);
+  const reason =
+    status.image_statuses?.find((s) => s.error)?.error?.reason ?? status.image_status.error?.reason;
+  const error = permanentError("COMPOSE_FAILED", `the compose failed${reason ? `: ${reason}` : ""}`);
+  ctx.row = await markFailed(ctx.db, ctx.composeId, error, refunded ? "refunded" : "failed");
+  ctx.logger.info({ refunded }, "compose failed; recorded");
+}

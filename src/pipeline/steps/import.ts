@@ -1,0 +1,54 @@
+import { permanentError, toImporterError } from "../../errors.js";
+import { BUILD_STATE_NAMES, BuildState } from "../../koji/schemas.js";
+import { markImported, markImportStarted } from "../../store/import-result.js";
+import { nvrOf } from "../../store/import-row.js";
+import type { ImportContext } from "../context.js";
+import { crashPoint } from "../crash-hook.js";
+import { missingUploads } from "./check-uploads.js";
+
+/**
+ * Step 8: CGImport. A try after one that may have reached Koji asks Koji first: the build COMPLETE with our
+ * build id means the earlier try worked (only its answer or our commit was lost); BUILDING with our reservation
+ * means import again; anything else is a conflict. A failed CGImport can have consumed the uploads (the hub
+ * moves files as it goes), so they are checked before the failure is handed on as retryable.
+ */
+export async function importBuild(ctx: ImportContext, metadataJson: string): Promise<void> {
+  const buildId = ctx.row.koji_build_id as number;
+  const token = ctx.row.koji_token as string;
+  if (ctx.row.import_started_at !== null && (await alreadyImported(ctx, buildId))) return;
+
+  ctx.row = await markImportStarted(ctx.db, ctx.composeId);
+  try {
+    const build = await ctx.koji.CGImport(metadataJson, ctx.event.koji.upload_directory, token);
+    crashPoint("import-call");
+    ctx.row = await markImported(ctx.db, ctx.composeId, build.id);
+  } catch (error) {
+    const failure = toImporterError(error);
+    if (failure.code.startsWith("STORE_")) throw failure;
+    const missing = await missingUploads(ctx).catch(() => []);
+    if (missing.length > 0) {
+      throw permanentError(
+        "KOJI_UPLOADS_CONSUMED",
+        `uploads consumed by a failed import (${failure.message}); missing now: ${missing.join(", ")}`,
+        { cause: failure },
+      );
+    }
+    throw failure;
+  }
+  ctx.logger.info({ koji_build_id: ctx.row.koji_build_id }, "imported");
+}
+
+async function alreadyImported(ctx: ImportContext, buildId: number): Promise<boolean> {
+  const build = await ctx.koji.getBuild(nvrOf(ctx.row));
+  if (build?.id === buildId && build.state === BuildState.COMPLETE) {
+    ctx.row = await markImported(ctx.db, ctx.composeId, buildId);
+    ctx.logger.info({ koji_build_id: buildId }, "an earlier attempt had imported the build; recorded");
+    return true;
+  }
+  if (build?.id === buildId && build.state === BuildState.BUILDING) return false;
+  const state = build ? (BUILD_STATE_NAMES[build.state] ?? String(build.state)) : "absent";
+  throw permanentError(
+    "KOJI_NVR_CONFLICT",
+    `Koji build ${nvrOf(ctx.row)} is ${state}${build ? ` (id=${build.id})` : ""}, not our reservation ${buildId}`,
+  );
+}

@@ -1,0 +1,66 @@
+import { withBuildId } from "../../core/assemble.js";
+import { permanentError } from "../../errors.js";
+import { BUILD_STATE_NAMES, BuildState } from "../../koji/schemas.js";
+import type { CgMetadata } from "../../schemas/cg-metadata.js";
+import { nvrOf } from "../../store/import-row.js";
+import { markReservationStarted, saveReservation } from "../../store/reservation.js";
+import type { ImportContext } from "../context.js";
+import { crashPoint } from "../crash-hook.js";
+import { composerReservation } from "./fetch.js";
+
+/**
+ * Step 5: the build reservation. Composer's koji-init reservation is used when it made one; otherwise the
+ * importer calls CGInitBuild and stores the id and token right after. A worker that died between the call and
+ * the store left a BUILDING build of this NVR that it owns and has no token for: it cancels that orphan and
+ * reserves again, so no build stays stuck in BUILDING.
+ */
+export async function reserveBuild(ctx: ImportContext): Promise<void> {
+  const document = ctx.row.cg_metadata as CgMetadata;
+  const fromComposer = composerReservation(ctx);
+  if (fromComposer) {
+    ctx.row = await saveReservation(
+      ctx.db,
+      ctx.composeId,
+      { ...fromComposer, source: "composer" },
+      withBuildId(document, fromComposer.buildId),
+    );
+    return;
+  }
+  const triedBefore = ctx.row.reservation_started_at !== null;
+  ctx.row = await markReservationStarted(ctx.db, ctx.composeId);
+  if (triedBefore) await cancelOrphanedReservation(ctx);
+
+  const { name, version, release } = ctx.event.koji;
+  const reservation = await ctx.koji.CGInitBuild({ name, version, release });
+  crashPoint("reserve-call");
+  ctx.row = await saveReservation(
+    ctx.db,
+    ctx.composeId,
+    { buildId: reservation.build_id, token: reservation.token, source: "importer" },
+    withBuildId(document, reservation.build_id),
+  );
+  ctx.logger.info({ koji_build_id: reservation.build_id }, "build reserved");
+}
+
+async function cancelOrphanedReservation(ctx: ImportContext): Promise<void> {
+  const nvr = nvrOf(ctx.row);
+  const build = await ctx.koji.getBuild(nvr);
+  if (!build || build.state === BuildState.FAILED || build.state === BuildState.CANCELED) return;
+  const state = BUILD_STATE_NAMES[build.state] ?? String(build.state);
+  if (build.state === BuildState.BUILDING) {
+    const me = await ctx.koji.getLoggedInUser();
+    if (me && (build.owner_id === me.id || build.owner_name === me.name)) {
+      await ctx.koji.cancelBuild(build.id);
+      ctx.logger.warn(
+        { koji_build_id: build.id },
+        "cancelled the orphaned reservation of an earlier attempt",
+      );
+      return;
+    }
+  }
+  throw permanentError(
+    "KOJI_NVR_CONFLICT",
+    `Koji already has build ${nvr} (id=${build.id}, state=${state}) that this import did not make`,
+    { details: { koji_build_id: build.id, state } },
+  );
+}

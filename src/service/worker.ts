@@ -1,0 +1,65 @@
+import { ComposerClient } from "../composer/client.js";
+import type { Config } from "../config/load.js";
+import { KojiHubs } from "../koji/hubs.js";
+import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics.js";
+import { ArchiveTypeCache } from "../pipeline/archive-types.js";
+import { createDeliveryHandler } from "../pipeline/handle-delivery.js";
+import { QueueConsumer } from "../queue/consumer.js";
+import { topologyNames } from "../queue/topology.js";
+import { createPool } from "../store/db.js";
+import { runMigrations } from "../store/migrate.js";
+import { composerOptions } from "./composer-options.js";
+
+export interface Worker {
+  consumer: QueueConsumer;
+  stop(): Promise<void>;
+}
+
+/** The import worker: every adapter built from the configuration, and the consumer running the pipeline. */
+export async function startWorker(config: Config, logger: Logger, metrics: Metrics): Promise<Worker> {
+  if (config.MIGRATE_ON_START) await runMigrations(config.DATABASE_URL, logger);
+  const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  const hubs = new KojiHubs({
+    hubs: config.kojiHubs,
+    cgName: config.KOJI_CG_NAME,
+    timeoutMs: config.KOJI_TIMEOUT,
+    logger,
+  });
+  const composer = new ComposerClient(composerOptions(config, logger));
+  const handler = createDeliveryHandler({
+    pool,
+    hubs,
+    composer,
+    archiveTypes: new ArchiveTypeCache(),
+    settings: {
+      maxAttempts: config.MAX_ATTEMPTS,
+      maxMetadataBytes: config.KOJI_MAX_METADATA_BYTES,
+      uploadWaitMs: config.UPLOAD_WAIT,
+    },
+    metrics,
+    logger,
+  });
+  const consumer = new QueueConsumer({
+    url: config.AMQP_URL,
+    names: topologyNames({
+      exchange: config.AMQP_EXCHANGE,
+      routingKey: config.AMQP_ROUTING_KEY,
+      queue: config.AMQP_QUEUE,
+      retryDelaysMs: config.RETRY_DELAYS,
+    }),
+    prefetch: config.AMQP_PREFETCH,
+    handler,
+    logger,
+  });
+  await consumer.start();
+  return {
+    consumer,
+    async stop() {
+      await consumer.stop();
+      await hubs.close();
+      await composer.close();
+      await pool.end();
+    },
+  };
+}
