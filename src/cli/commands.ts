@@ -13,4 +13,6 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   reproduce: () => import("./reproduce.js"),
   worker: () => import("./worker.js"),
   migrate: () => import("./migrate.js"),
+  serve: () => import("./serve.js"),
+  start: () => import("./start.js"),
 };

@@ -6,9 +6,9 @@ import type { Metrics } from "../metrics.js";
 import { ArchiveTypeCache } from "../pipeline/archive-types.js";
 import { createDeliveryHandler } from "../pipeline/handle-delivery.js";
 import { QueueConsumer } from "../queue/consumer.js";
-import { topologyNames } from "../queue/topology.js";
 import { createPool } from "../store/db.js";
 import { runMigrations } from "../store/migrate.js";
+import { namesFromConfig } from "./admin.js";
 import { composerOptions } from "./composer-options.js";
 
 export interface Worker {
@@ -42,12 +42,7 @@ export async function startWorker(config: Config, logger: Logger, metrics: Metri
   });
   const consumer = new QueueConsumer({
     url: config.AMQP_URL,
-    names: topologyNames({
-      exchange: config.AMQP_EXCHANGE,
-      routingKey: config.AMQP_ROUTING_KEY,
-      queue: config.AMQP_QUEUE,
-      retryDelaysMs: config.RETRY_DELAYS,
-    }),
+    names: namesFromConfig(config),
     prefetch: config.AMQP_PREFETCH,
     handler,
     logger,

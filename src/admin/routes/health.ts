@@ -1,0 +1,72 @@
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { pendingMigrations } from "../../store/migrate.js";
+import type { AdminDeps } from "../deps.js";
+import { createRouter } from "../route.js";
+
+const Health = z.object({ status: z.literal("ok") });
+const Ready = z.object({ status: z.enum(["ready", "not ready"]), checks: z.record(z.string(), z.string()) });
+
+export async function healthRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
+  const route = createRouter(app, deps.docs, deps.auth);
+
+  route(
+    {
+      method: "GET",
+      url: "/healthz",
+      summary: "the process is alive",
+      access: "read",
+      response: Health,
+      errors: [],
+    },
+    async () => ({ status: "ok" as const }),
+  );
+
+  route(
+    {
+      method: "GET",
+      url: "/readyz",
+      summary: "PostgreSQL reachable, AMQP open, migrations current; 503 names the failing part",
+      access: "read",
+      response: Ready,
+      errors: [503],
+    },
+    async ({ reply }) => {
+      const checks: Record<string, string> = {};
+      try {
+        const pending = await pendingMigrations(deps.pool);
+        checks.postgres = "ok";
+        checks.migrations = pending.length === 0 ? "ok" : `pending: ${pending.join(", ")}`;
+      } catch (error) {
+        checks.postgres = `unreachable: ${(error as Error).message}`;
+        checks.migrations = "unknown";
+      }
+      checks.amqp = (await deps.amqp.ready()) ? "ok" : "unreachable";
+      const ready = Object.values(checks).every((v) => v === "ok");
+      reply.code(ready ? 200 : 503);
+      return { status: ready ? "ready" : "not ready", checks };
+    },
+  );
+
+  route(
+    {
+      method: "GET",
+      url: "/metrics",
+      summary: "Prometheus metrics",
+      access: "read",
+      response: z.string(),
+      errors: [],
+    },
+    async ({ reply }) => {
+      await deps.amqp
+        .withChannel(async (channel) => {
+          for (const queue of [deps.names.workQueue, deps.names.deadLetterQueue]) {
+            deps.metrics.queueDepth.set({ queue }, (await channel.checkQueue(queue)).messageCount);
+          }
+        })
+        .catch((error: unknown) => deps.logger.warn({ err: error }, "cannot read queue depths"));
+      reply.type(deps.metrics.registry.contentType);
+      return deps.metrics.registry.metrics();
+    },
+  );
+}

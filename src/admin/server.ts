@@ -1,0 +1,55 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Logger } from "../log.js";
+import type { AdminDeps } from "./deps.js";
+import { HttpError } from "./errors.js";
+import { openApiDocument } from "./openapi.js";
+import { buildRoutes } from "./routes/builds.js";
+import { deadLetterRoutes } from "./routes/dead-letters.js";
+import { healthRoutes } from "./routes/health.js";
+import { importRoutes } from "./routes/imports.js";
+
+const VERSION = "0.1.0";
+
+/**
+ * The admin HTTP API: health, metrics, imports, builds and dead letters, one plugin each, and /openapi.json made
+ * from the routes' own schemas. Errors are JSON `{error, message, details?}`.
+ */
+export async function buildAdminServer(
+  deps: Omit<AdminDeps, "docs">,
+  logger: Logger,
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger.child({ component: "admin" }) as FastifyBaseLogger,
+    // Request logs carry method, URL and status; headers (and so tokens) are never logged.
+    disableRequestLogging: false,
+  });
+  const full: AdminDeps = { ...deps, docs: [] };
+
+  app.setErrorHandler((error, request, reply) => {
+    if (error instanceof HttpError) {
+      reply.code(error.status).send({
+        error: error.code,
+        message: error.message,
+        ...(error.details ? { details: error.details } : {}),
+      });
+      return;
+    }
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status && status >= 400 && status < 500) {
+      reply.code(status).send({ error: "INVALID_REQUEST", message: (error as Error).message });
+      return;
+    }
+    request.log.error({ err: error }, "admin request failed");
+    reply.code(500).send({ error: "INTERNAL", message: "internal error; see the service log" });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ error: "NOT_FOUND", message: `no route ${request.method} ${request.url}` });
+  });
+
+  await app.register(async (scope) => healthRoutes(scope, full));
+  await app.register(async (scope) => importRoutes(scope, full));
+  await app.register(async (scope) => buildRoutes(scope, full));
+  await app.register(async (scope) => deadLetterRoutes(scope, full));
+  app.get("/openapi.json", async () => openApiDocument(full.docs, VERSION));
+  return app;
+}

@@ -1,0 +1,16 @@
+import { describeConfig, loadConfig } from "../config/load.js";
+import { createLogger } from "../log.js";
+import { createMetrics } from "../metrics.js";
+import { startAdmin } from "../service/admin.js";
+import { onShutdownSignal } from "../service/signals.js";
+
+export const summary = "run the admin HTTP API alone";
+
+export async function run(): Promise<number> {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  logger.info({ config: describeConfig(config) }, "starting admin");
+  const admin = await startAdmin(config, logger, createMetrics());
+  await onShutdownSignal(logger, () => admin.stop());
+  return 0;
+}

@@ -1,0 +1,28 @@
+import type { Channel, GetMessage } from "amqplib";
+import { type DeadLetterSummary, describeDeadLetter } from "./describe.js";
+
+/**
+ * Reads up to `limit` dead letters without consuming them: each is fetched unacked and, once all are read, put
+ * back with nack(requeue), unchanged and in order. (Nacking one at a time would fetch the same message again.)
+ * If this process dies meanwhile, the broker requeues them by itself.
+ */
+export async function peekDeadLetters(
+  channel: Channel,
+  queue: string,
+  limit: number,
+): Promise<DeadLetterSummary[]> {
+  const { messageCount } = await channel.checkQueue(queue);
+  const held: GetMessage[] = [];
+  try {
+    while (held.length < Math.min(limit, messageCount)) {
+      const message = await channel.get(queue, { noAck: false });
+      if (message === false) break;
+      held.push(message);
+    }
+    return held.map(describeDeadLetter);
+  } finally {
+    // nack(last, allUpTo) returns every message held on this channel in one frame.
+    const last = held.at(-1);
+    if (last) channel.nack(last, true, true);
+  }
+}
