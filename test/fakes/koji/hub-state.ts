@@ -1,0 +1,139 @@
+import { randomBytes } from "node:crypto";
+import { archiveTypeOf, DEFAULT_ARCHIVE_TYPES } from "./archive-types.js";
+import {
+  AuthError,
+  BUILD_STATES,
+  type Build,
+  GenericError,
+  kojiDate,
+  nvrOf,
+  type Session,
+  STATE,
+  type UploadDir,
+  type User,
+} from "./state.js";
+
+/** Everything the fake hub knows, in memory: users, sessions, builds, upload directories, tasks. */
+export class FakeHubState {
+  private ids = 1000;
+  readonly users = new Map<string, User>();
+  readonly sessions = new Map<number, Session>();
+  readonly builds = new Map<number, Build>();
+  readonly uploads = new Map<string, UploadDir>();
+  readonly tasks = new Set<number>();
+  readonly buildDirs = new Set<string>();
+  readonly contentGenerators = new Set<string>(["osbuild"]);
+  sessionLifetimeMs = Number.POSITIVE_INFINITY;
+
+  constructor(readonly archiveTypes: Record<string, string> = DEFAULT_ARCHIVE_TYPES) {}
+
+  nextId(): number {
+    this.ids += 1;
+    return this.ids;
+  }
+
+  user(name: string): User {
+    let user = this.users.get(name);
+    if (!user) {
+      user = { id: this.nextId(), name, admin: false, cgs: new Set() };
+      this.users.set(name, user);
+    }
+    return user;
+  }
+
+  newSession(user: User): Session {
+    const session: Session = {
+      id: this.nextId(),
+      key: `${this.ids}-${randomBytes(12).toString("base64url")}`,
+      user,
+      createdAt: Date.now(),
+      lastCommittedCallnum: null,
+    };
+    this.sessions.set(session.id, session);
+    return session;
+  }
+
+  assertCg(user: User, cg: string): void {
+    if (!this.contentGenerators.has(cg)) throw GenericError(`No such content_generator: ${cg}`);
+    if (!user.cgs.has(cg) && !user.admin) throw AuthError(`Content generator access required (${cg})`);
+  }
+
+  findBuild(name: string, version: string, release: string): Build | undefined {
+    for (const build of this.builds.values()) {
+      if (build.name === name && build.version === version && build.release === release) return build;
+    }
+    return undefined;
+  }
+
+  lookupBuild(ref: unknown): Build | undefined {
+    if (typeof ref === "number") return this.builds.get(ref);
+    if (typeof ref === "string") {
+      for (const build of this.builds.values()) if (nvrOf(build) === ref) return build;
+    }
+    return undefined;
+  }
+
+  /** new_build: a fresh row, or the FAILED/CANCELED one of that NVR recycled; anything else already exists. */
+  newBuild(owner: User, cg: string, data: Record<string, unknown>, state: number): Build {
+    const name = String(data.name);
+    const version = String(data.version);
+    const release = String(data.release);
+    const existing = this.findBuild(name, version, release);
+    if (existing) {
+      if (existing.state !== STATE.FAILED && existing.state !== STATE.CANCELED) {
+        throw GenericError(
+          `Build already exists (id=${existing.id}, state=${BUILD_STATES[existing.state]}): {'name': '${name}', 'version': '${version}', 'release': '${release}', 'epoch': None, 'state': ${state}}`,
+        );
+      }
+      this.builds.delete(existing.id);
+    }
+    const build: Build = {
+      id: existing?.id ?? this.nextId(),
+      name,
+      version,
+      release,
+      state,
+      owner,
+      cg,
+      task_id: null,
+      token: null,
+      extra: null,
+      source: null,
+      creation_time: kojiDate(),
+      completion_time: null,
+      archives: [],
+      logs: [],
+      metadata: null,
+    };
+    this.builds.set(build.id, build);
+    return build;
+  }
+
+  archiveTypeOf(filename: string): string | undefined {
+    return archiveTypeOf(this.archiveTypes, filename);
+  }
+
+  buildInfo(build: Build): Record<string, unknown> {
+    return {
+      id: build.id,
+      build_id: build.id,
+      name: build.name,
+      version: build.version,
+      release: build.release,
+      nvr: nvrOf(build),
+      epoch: null,
+      state: build.state,
+      owner_id: build.owner.id,
+      owner_name: build.owner.name,
+      task_id: build.task_id,
+      cg_id: 1,
+      cg_name: build.cg,
+      source: build.source,
+      volume_name: "DEFAULT",
+      extra: build.extra,
+      creation_time: build.creation_time,
+      completion_time: build.completion_time,
+      draft: false,
+    };
+  }
+}

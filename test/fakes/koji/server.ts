@@ -1,0 +1,248 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import type { TLSSocket } from "node:tls";
+import { decodeCall, encodeFault, encodeResponse, type XmlRpcValue } from "../../../src/koji/xmlrpc/index.js";
+import { createTestPki, type TestPki } from "../../koji/support/test-pki.js";
+import { FakeHubState } from "./hub-state.js";
+import { COMMITTING, METHODS } from "./methods.js";
+import {
+  AuthError,
+  AuthExpired,
+  HubFault,
+  LockError,
+  PythonError,
+  RetryError,
+  SequenceError,
+  type Session,
+} from "./state.js";
+import { handleUpload } from "./uploads.js";
+
+export interface FakeKojiHubOptions {
+  port?: number;
+  /** Registered archive types (name → space-separated extensions); default: composer's image types. */
+  archiveTypes?: Record<string, string>;
+  /** Answer `header-auth: false` at login, so clients must send the session in query arguments. */
+  queryAuth?: boolean;
+}
+
+export interface FakeKojiHub {
+  /** The hub URL, `https://127.0.0.1:PORT/kojihub`. */
+  url: string;
+  pki: TestPki;
+  state: FakeHubState;
+  counters: { calls: Record<string, number>; uploadBytes: number; uploadChunks: number };
+  /** A client certificate for `user`, as files (cert, key) and PEM text. */
+  clientCert(user: string): { cert: string; key: string; certFile: string; keyFile: string };
+  grant(user: string, cg?: string): void;
+  makeAdmin(user: string): void;
+  addTask(id: number): void;
+  /** Faults for the next calls: each is used once per count, then the hub behaves again. */
+  inject: {
+    chunkFailures(count: number, kind: "http500" | "lock"): void;
+    authExpiredOnce(): void;
+    hiddenUploads(count: number): void;
+    importFailure(fault: { faultCode: number; faultString: string } | "reply-lost"): void;
+  };
+  close(): Promise<void>;
+}
+
+const KOJI_VERSION = "1.35.3";
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of req) parts.push(part as Buffer);
+  return Buffer.concat(parts);
+}
+
+function send(res: ServerResponse, body: string, status = 200): void {
+  res.writeHead(status, {
+    "Content-Type": "text/xml",
+    "Koji-Version": KOJI_VERSION,
+    "Content-Length": Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+/**
+ * A fake Koji hub over real HTTPS on loopback that behaves as Koji 1.35 does on the paths the importer uses
+ * (see the README beside this file for what it enforces and the captures it was checked against).
+ */
+export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promise<FakeKojiHub> {
+  const pki = createTestPki();
+  const state = new FakeHubState(options.archiveTypes);
+  const counters = { calls: {} as Record<string, number>, uploadBytes: 0, uploadChunks: 0 };
+  const faults = {
+    chunk: { count: 0, kind: "http500" as "http500" | "lock" },
+    authExpired: false,
+    hidden: 0,
+    imports: [] as Array<{ faultCode: number; faultString: string } | "reply-lost">,
+  };
+
+  function session(
+    req: IncomingMessage,
+    query: URLSearchParams,
+  ): { session: Session; callnum: number | null } | undefined {
+    const id = req.headers["koji-session-id"] ?? query.get("session-id");
+    if (id === undefined || id === null) return undefined;
+    const key = req.headers["koji-session-key"] ?? query.get("session-key");
+    const callnumText = req.headers["koji-session-callnum"] ?? query.get("callnum");
+    const found = state.sessions.get(Number(id));
+    if (!found || found.key !== key) throw AuthError("Invalid session or bad credentials");
+    if (faults.authExpired || Date.now() - found.createdAt > state.sessionLifetimeMs) {
+      faults.authExpired = false;
+      state.sessions.delete(found.id);
+      throw AuthExpired(`session ${found.id} expired`);
+    }
+    const callnum = callnumText === undefined || callnumText === null ? null : Number(callnumText);
+    return { session: found, callnum };
+  }
+
+  function checkCallnum(current: Session, callnum: number | null, method: string): void {
+    if (callnum === null || current.lastCommittedCallnum === null) return;
+    if (current.lastCommittedCallnum > callnum) {
+      throw SequenceError(`${current.lastCommittedCallnum} > ${callnum} (session ${current.id})`);
+    }
+    if (current.lastCommittedCallnum === callnum) {
+      throw RetryError(`unable to retry call ${callnum} (method ${method}) for session ${current.id}`);
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "https://hub");
+    if (req.method !== "POST" || !url.pathname.startsWith("/kojihub")) {
+      res.writeHead(404).end();
+      return;
+    }
+    if (url.pathname === "/kojihub/ssllogin") {
+      const call = decodeCall(await readBody(req));
+      counters.calls[call.methodName] = (counters.calls[call.methodName] ?? 0) + 1;
+      const cert = (req.socket as TLSSocket).getPeerCertificate();
+      if (!(req.socket as TLSSocket).authorized || !cert?.subject?.CN)
+        throw AuthError("could not verify client: no certificate");
+      const created = state.newSession(state.user(String(cert.subject.CN)));
+      send(
+        res,
+        encodeResponse({
+          "session-id": created.id,
+          "session-key": created.key,
+          "header-auth": !options.queryAuth,
+        }),
+      );
+      return;
+    }
+    if (url.searchParams.has("filename")) {
+      const auth = session(req, url.searchParams);
+      if (!auth) throw PythonError("koji.ActionNotAllowed", "you must be logged-in to upload a file");
+      counters.uploadChunks += 1;
+      if (faults.chunk.count > 0) {
+        faults.chunk.count -= 1;
+        await readBody(req);
+        if (faults.chunk.kind === "http500") {
+          res.writeHead(500).end("Internal Server Error");
+          return;
+        }
+        throw LockError("[Errno 11] Resource temporarily unavailable");
+      }
+      const counted = (async function* () {
+        for await (const part of req) {
+          counters.uploadBytes += (part as Buffer).length;
+          yield part as Buffer;
+        }
+      })();
+      send(
+        res,
+        encodeResponse((await handleUpload(state, auth.session, url.searchParams, counted)) as XmlRpcValue),
+      );
+      return;
+    }
+    const call = decodeCall(await readBody(req));
+    const method = call.methodName;
+    counters.calls[method] = (counters.calls[method] ?? 0) + 1;
+    const handler = METHODS[method];
+    if (!handler) throw new HubFault(1000, `Invalid method: ${method}`);
+    const auth = session(req, url.searchParams);
+    if (!auth) {
+      if (method === "getAPIVersion") return send(res, encodeResponse(1));
+      if (method === "getLoggedInUser") return send(res, encodeResponse(null));
+      throw AuthError("Not logged-in");
+    }
+    checkCallnum(auth.session, auth.callnum, method);
+    const last = call.params.at(-1);
+    const hasKwargs =
+      typeof last === "object" &&
+      last !== null &&
+      !Array.isArray(last) &&
+      (last as Record<string, unknown>).__starstar === true;
+    const args = hasKwargs ? call.params.slice(0, -1) : call.params;
+    const kwargs = hasKwargs ? { ...(last as Record<string, unknown>) } : {};
+    delete kwargs.__starstar;
+    if (method === "checkUpload" && faults.hidden > 0) {
+      faults.hidden -= 1;
+      return send(res, encodeResponse(null));
+    }
+    const injected = method === "CGImport" ? faults.imports.shift() : undefined;
+    if (injected && injected !== "reply-lost") throw new HubFault(injected.faultCode, injected.faultString);
+    const result = handler(state, auth.session, args, kwargs);
+    if (COMMITTING.has(method) && auth.callnum !== null) auth.session.lastCommittedCallnum = auth.callnum;
+    if (injected === "reply-lost") {
+      res.socket?.destroy();
+      return;
+    }
+    send(res, encodeResponse(result as XmlRpcValue));
+  }
+
+  const server = createServer(
+    {
+      key: pki.server.key,
+      cert: pki.server.cert,
+      ca: pki.ca.cert,
+      requestCert: true,
+      rejectUnauthorized: false,
+    },
+    (req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        if (error instanceof HubFault) return send(res, encodeFault(error.faultCode, error.faultString));
+        send(res, encodeFault(1, `<class 'Exception'>: ${(error as Error).message}`));
+      });
+    },
+  );
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `https://127.0.0.1:${port}/kojihub`,
+    pki,
+    state,
+    counters,
+    clientCert: (user) => pki.client(user),
+    grant: (user, cg = "osbuild") => {
+      state.contentGenerators.add(cg);
+      state.user(user).cgs.add(cg);
+    },
+    makeAdmin: (user) => {
+      state.user(user).admin = true;
+    },
+    addTask: (id) => {
+      state.tasks.add(id);
+    },
+    inject: {
+      chunkFailures: (count, kind) => {
+        faults.chunk = { count, kind };
+      },
+      authExpiredOnce: () => {
+        faults.authExpired = true;
+      },
+      hiddenUploads: (count) => {
+        faults.hidden = count;
+      },
+      importFailure: (fault) => {
+        faults.imports.push(fault);
+      },
+    },
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      pki.cleanup();
+    },
+  };
+}

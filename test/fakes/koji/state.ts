@@ -1,0 +1,102 @@
+import { createHash } from "node:crypto";
+
+/** A fault the fake hub answers with: Koji's code (1 for a Python exception inside the hub) and text. */
+export class HubFault extends Error {
+  constructor(
+    readonly faultCode: number,
+    readonly faultString: string,
+  ) {
+    super(faultString);
+  }
+}
+
+export const GenericError = (text: string) => new HubFault(1000, text);
+export const LockError = (text: string) => new HubFault(1001, text);
+export const AuthError = (text: string) => new HubFault(1002, text);
+export const ActionNotAllowed = (text: string) => new HubFault(1004, text);
+export const AuthExpired = (text: string) => new HubFault(1007, text);
+export const SequenceError = (text: string) => new HubFault(1008, text);
+export const RetryError = (text: string) => new HubFault(1009, text);
+/** What the hub answers when Python raises inside it: fault 1, `<class 'KeyError'>: 'source'`. */
+export const PythonError = (cls: string, text: string) => new HubFault(1, `<class '${cls}'>: ${text}`);
+export const KeyErrorFault = (key: string) => PythonError("KeyError", `'${key}'`);
+
+export const BUILD_STATES = ["BUILDING", "COMPLETE", "DELETED", "FAILED", "CANCELED"] as const;
+export const STATE = { BUILDING: 0, COMPLETE: 1, DELETED: 2, FAILED: 3, CANCELED: 4 } as const;
+
+export interface User {
+  id: number;
+  name: string;
+  admin: boolean;
+  cgs: Set<string>;
+}
+
+export interface Session {
+  id: number;
+  key: string;
+  user: User;
+  createdAt: number;
+  /** Koji stores the callnum only when a call commits; the next call must be higher. */
+  lastCommittedCallnum: number | null;
+}
+
+export interface Archive {
+  id: number;
+  build_id: number;
+  filename: string;
+  size: number;
+  checksum: string;
+  checksum_type: number;
+  type_name: string;
+  btype: string;
+  buildroot_id: number;
+  extra: Record<string, unknown> | null;
+}
+
+export interface Build {
+  id: number;
+  name: string;
+  version: string;
+  release: string;
+  state: number;
+  owner: User;
+  cg: string;
+  task_id: number | null;
+  token: string | null;
+  extra: Record<string, unknown> | null;
+  source: string | null;
+  creation_time: string;
+  completion_time: string | null;
+  archives: Archive[];
+  logs: string[];
+  metadata: unknown;
+}
+
+/** One uploaded file: its bytes as received (tests and the demo upload small files; see README). */
+export interface UploadedFile {
+  chunks: Buffer[];
+  size: number;
+  mtime: number;
+  locked: boolean;
+}
+
+export interface UploadDir {
+  owner: number;
+  files: Map<string, UploadedFile>;
+}
+
+export function fileBytes(file: UploadedFile): Buffer {
+  return Buffer.concat(file.chunks, file.size);
+}
+
+export function digest(type: "md5" | "sha256", data: Buffer): string {
+  return createHash(type).update(data).digest("hex");
+}
+
+/** Koji's date strings: "2025-07-02 16:29:15.123456+00:00". */
+export function kojiDate(date = new Date()): string {
+  return `${date.toISOString().replace("T", " ").replace("Z", "")}000+00:00`;
+}
+
+export const nvrOf = (b: { name: string; version: string; release: string }) =>
+  `${b.name}-${b.version}-${b.release}`;
