@@ -48,13 +48,18 @@ export async function startWorker(config: Config, logger: Logger, metrics: Metri
     logger,
   });
   await consumer.start();
+  let stopped: Promise<void> | undefined;
   return {
     consumer,
-    async stop() {
-      await consumer.stop();
-      await hubs.close();
-      await composer.close();
-      await pool.end();
+    // Idempotent: a second SIGTERM, or a test's cleanup after an explicit stop, must not close things twice.
+    stop() {
+      stopped ??= (async () => {
+        await consumer.stop();
+        await hubs.close();
+        await composer.close();
+        await pool.end();
+      })();
+      return stopped;
     },
   };
 }

@@ -72,7 +72,7 @@ export async function createHarness(label: string, env: Record<string, string> =
         ca_file: hub.pki.caFile,
       },
     ]),
-    UPLOAD_WAIT: "2s",
+    UPLOAD_WAIT: "500ms",
     LOG_LEVEL: "silent",
     ...env,
   };

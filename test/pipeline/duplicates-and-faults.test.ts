@@ -1,0 +1,119 @@
+import type amqp from "amqplib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { namesFromConfig } from "../../src/service/admin.js";
+import { createHarness, type Harness } from "./harness.js";
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await createHarness("faults");
+  await h.startWorker();
+  await h.startWorker();
+});
+
+afterAll(async () => {
+  await h.close();
+});
+
+const calls = (method: string) => h.hub.counters.calls[method] ?? 0;
+
+async function deadLetters(): Promise<amqp.GetMessage[]> {
+  const found: amqp.GetMessage[] = [];
+  const queue = namesFromConfig(h.config).deadLetterQueue;
+  for (let m = await h.admin.get(queue, { noAck: true }); m; m = await h.admin.get(queue, { noAck: true }))
+    found.push(m);
+  return found;
+}
+
+describe("duplicates", () => {
+  it("the same event 5 times, to 2 workers at once, makes exactly one build and one CGImport", async () => {
+    const { composeId, event } = await h.prepareCompose();
+    const imports = calls("CGImport");
+    const inits = calls("CGInitBuild");
+    await Promise.all(Array.from({ length: 5 }, () => h.publish(event)));
+    const row = await h.waitForState(composeId, ["imported", "failed", "refunded"]);
+    expect(row.state).toBe("imported");
+    // Let every duplicate (some retried while the first worker held the lock) come through.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(calls("CGImport") - imports).toBe(1);
+    expect(calls("CGInitBuild") - inits).toBe(1);
+    const builds = [...h.hub.state.builds.values()].filter((b) => b.release === event.koji.release);
+    expect(builds.map((b) => b.state)).toEqual([1]);
+    const queue = await h.admin.checkQueue(namesFromConfig(h.config).workQueue);
+    expect(queue.messageCount).toBe(0);
+  });
+});
+
+describe("faults that a retry cures", () => {
+  it("composer answering 500 for a while", async () => {
+    const { composeId, event } = await h.prepareCompose();
+    h.composer.injectFault(composeId, { kind: "status", status: 500, times: 3 });
+    await h.publish(event);
+    expect((await h.waitForState(composeId, ["imported", "failed", "refunded"])).state).toBe("imported");
+  });
+
+  it("Koji's LockError from CGImport, and an expired session", async () => {
+    const { composeId, event } = await h.prepareCompose();
+    h.hub.inject.importFailure({
+      faultCode: 1001,
+      faultString: "[Errno 11] Resource temporarily unavailable",
+    });
+    h.hub.inject.authExpiredOnce();
+    await h.publish(event);
+    const row = await h.waitForState(composeId, ["imported", "failed", "refunded"]);
+    expect(row.state).toBe("imported");
+    const log = await h.pool.query(
+      "SELECT step, outcome, error_code FROM import_attempts WHERE compose_id = $1 ORDER BY id",
+      [composeId],
+    );
+    expect(log.rows).toContainEqual({ step: "import", outcome: "retryable", error_code: "KOJI_FAULT" });
+  });
+
+  it("uploads that a hub replica does not show yet ('Corrupted upload?')", async () => {
+    const { composeId, event } = await h.prepareCompose();
+    h.hub.inject.hiddenUploads(3);
+    await h.publish(event);
+    const row = await h.waitForState(composeId, ["imported", "failed", "refunded"]);
+    expect(row.state).toBe("imported");
+  });
+
+  it("a CGImport whose reply was lost: the retry asks Koji and records the build without importing again", async () => {
+    const { composeId, event } = await h.prepareCompose();
+    h.hub.inject.importFailure("reply-lost");
+    const imports = calls("CGImport");
+    await h.publish(event);
+    const row = await h.waitForState(composeId, ["imported", "failed", "refunded"]);
+    expect(row.state).toBe("imported");
+    expect(calls("CGImport") - imports).toBe(1);
+    expect(h.hub.state.builds.get(row.koji_build_id as number)?.state).toBe(1);
+  });
+});
+
+describe("failures that no retry cures", () => {
+  it("a permanent Koji rejection is dead-lettered with the hub's message and the reservation refunded", async () => {
+    await deadLetters();
+    const { composeId, event } = await h.prepareCompose();
+    h.hub.inject.importFailure({ faultCode: 1000, faultString: "Build (42) NVR is different" });
+    await h.publish(event);
+    const row = await h.waitForState(composeId, ["imported", "failed", "refunded"]);
+    expect(row).toMatchObject({ state: "refunded", last_error_code: "KOJI_FAULT" });
+    expect(row.last_error).toContain("Build (42) NVR is different");
+    const build = [...h.hub.state.builds.values()].find((b) => b.release === event.koji.release);
+    expect(build?.state).toBe(3);
+    const dead = await deadLetters();
+    expect(dead).toHaveLength(1);
+    expect(dead[0]?.properties.headers).toMatchObject({
+      "x-compose-id": composeId,
+      "x-error-class": "permanent",
+    });
+    expect(String(dead[0]?.properties.headers?.["x-death-reason"])).toContain("Build (42) NVR is different");
+  });
+
+  it("outputs that never arrive fail, after the wait, naming the file and the directory", async () => {
+    const { composeId, event } = await h.prepareCompose(undefined, { upload: false });
+    await h.publish(event);
+    const row = await h.waitForState(composeId, ["imported", "failed", "refunded"], 20_000);
+    expect(row).toMatchObject({ state: "refunded", last_error_code: "KOJI_UPLOAD_MISSING" });
+    expect(row.last_error).toContain(`missing from upload directory ${event.koji.upload_directory}`);
+  });
+});

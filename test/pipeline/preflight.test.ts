@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { createHarness, type Harness } from "./harness.js";
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await createHarness("preflight");
+  // This hub does not register qcow2: the hub would refuse the file only while moving it into the build.
+  delete (h.hub.state.archiveTypes as Record<string, string>).qcow2;
+  await h.startWorker();
+});
+
+afterAll(async () => {
+  await h.close();
+});
+
+it("an extension the hub does not register fails before CGImport: refunded, uploads intact", async () => {
+  const { composeId, event } = await h.prepareCompose();
+  await h.publish(event);
+  const row = await h.waitForState(composeId, ["imported", "failed", "refunded"]);
+  expect(row).toMatchObject({ state: "refunded", last_error_code: "KOJI_PREFLIGHT" });
+  expect(row.last_error).toContain(
+    "Fedora-Cloud-Base-42-20250101.0.x86_64.qcow2: extension is not a registered archive type",
+  );
+  expect(h.hub.counters.calls.CGImport ?? 0).toBe(0);
+  expect(h.hub.state.uploads.get(event.koji.upload_directory)?.files.size).toBe(8);
+  const build = [...h.hub.state.builds.values()].find((b) => b.release === event.koji.release);
+  expect(build?.state).toBe(3);
+});
+
+it("a metadata document over the hub's size limit fails before CGImport, naming the size", async () => {
+  const worker = await h.startWorker({
+    KOJI_MAX_METADATA_BYTES: "1000",
+    AMQP_QUEUE: `${h.config.AMQP_QUEUE}.small`,
+  });
+  const { composeId, event } = await h.prepareCompose();
+  // Only the small-limit worker's queue gets this event.
+  await h.publisher.publishRaw("", `${h.config.AMQP_QUEUE}.small`, Buffer.from(JSON.stringify(event)));
+  const row = await h.waitForState(composeId, ["imported", "failed", "refunded"]);
+  expect(row.last_error).toMatch(/metadata is \d+ bytes, over the hub's limit of 1000/);
+  await worker.stop();
+  await h.admin.deleteQueue(`${h.config.AMQP_QUEUE}.small`);
+  for (const suffix of [".retry.100ms", ".retry.200ms", ".dead-letter"]) {
+    await h.admin.deleteQueue(`${h.config.AMQP_QUEUE}.small${suffix}`);
+  }
+  await h.admin.deleteExchange(`${h.config.AMQP_QUEUE}.small.dead-letter`);
+});
