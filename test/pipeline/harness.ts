@@ -6,7 +6,7 @@ import { type Config, loadConfig } from "../../src/config/load.js";
 import { KojiHubs } from "../../src/koji/hubs.js";
 import { uploadFile } from "../../src/koji/upload.js";
 import { createMetrics, type Metrics } from "../../src/metrics.js";
-import { deleteTopology, EventPublisher, topologyNames } from "../../src/queue/index.js";
+import { declareTopology, deleteTopology, EventPublisher, topologyNames } from "../../src/queue/index.js";
 import { namesFromConfig } from "../../src/service/admin.js";
 import { startWorker, type Worker } from "../../src/service/worker.js";
 import { createPool, getImport, type ImportRow, runMigrations } from "../../src/store/index.js";
@@ -80,6 +80,8 @@ export async function createHarness(label: string, env: Record<string, string> =
   const publisher = await EventPublisher.open(testAmqpUrl());
   const model: ChannelModel = await amqp.connect(testAmqpUrl());
   const admin = await model.createChannel();
+  // Declared up front, as a deployed importer would have, so an event published before a worker starts waits.
+  await declareTopology(admin, namesFromConfig(config));
   const uploader = new KojiHubs({ hubs: config.kojiHubs });
   const workers: Worker[] = [];
   const metrics = createMetrics();

@@ -1,0 +1,62 @@
+import { spawn } from "node:child_process";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { CrashPoint } from "../../src/pipeline/crash-hook.js";
+import { createHarness, type Harness } from "./harness.js";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+let h: Harness;
+
+beforeAll(async () => {
+  h = await createHarness("crash");
+});
+
+afterAll(async () => {
+  await h.close();
+});
+
+/** A real worker process (the CLI's `worker` command) that kills itself with SIGKILL right after `point`. */
+function crashingWorker(point: CrashPoint): Promise<NodeJS.Signals | number | null> {
+  // node itself (tsx as a loader), so the signal that ends the worker is what the test sees.
+  const child = spawn(process.execPath, ["--import", "tsx", `${ROOT}src/cli.ts`, "worker"], {
+    cwd: ROOT,
+    env: { ...process.env, ...h.env, OKI_TEST_CRASH_AFTER: point },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  return new Promise((resolve) => child.once("exit", (code, signal) => resolve(signal ?? code)));
+}
+
+const POINTS: CrashPoint[] = [
+  "recorded",
+  "fetched",
+  "assembled",
+  "reserve-call",
+  "reserved",
+  "uploads-checked",
+  "import-call",
+  "imported",
+];
+
+it("a worker killed right after any step leaves the import to a restarted worker: each imported exactly once", async () => {
+  for (const point of POINTS) {
+    const { composeId, event } = await h.prepareCompose();
+    const worker = crashingWorker(point);
+    await h.publish(event);
+    expect(await worker, `the worker should have died after ${point}`).toBe("SIGKILL");
+
+    const restarted = await h.startWorker();
+    const row = await h.waitForState(composeId, ["imported", "failed", "refunded"]);
+    await restarted.stop();
+    expect(row.state, `after a crash at ${point}`).toBe("imported");
+
+    const builds = [...h.hub.state.builds.values()].filter((b) => b.release === event.koji.release);
+    expect(
+      builds.map((b) => b.state),
+      `builds of the NVR after a crash at ${point}`,
+    ).toEqual([1]);
+    expect(builds[0]?.id).toBe(row.koji_build_id);
+  }
+  // Nothing lost, nothing stuck: the work queue is empty and no build anywhere is left BUILDING.
+  const queue = await h.admin.checkQueue(h.config.AMQP_QUEUE);
+  expect(queue.messageCount).toBe(0);
+  expect([...h.hub.state.builds.values()].filter((b) => b.state === 0)).toEqual([]);
+}, 120_000);
