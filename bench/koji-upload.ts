@@ -12,7 +12,7 @@
  * cores are shared with whatever else runs.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -26,7 +26,7 @@ const { values: args } = parseArgs({
     "size-mib": { type: "string", default: "1024" },
     "chunks-mib": { type: "string", default: "1,8,32" },
     rounds: { type: "string", default: "3" },
-    /** fake: test/fakes/koji (the default when it exists); sink: bench/koji-upload-sink.ts. */
+    /** fake: test/fakes/koji, a fresh one per measurement (the default); sink: bench/koji-upload-sink.ts. */
     hub: { type: "string" },
     "default-chunk-mib": { type: "string", default: "8" },
     "hub-url": { type: "string" },
@@ -71,7 +71,7 @@ function compileRunner(): string {
   return join(WORK, "out", "bench", "koji-upload-run.js");
 }
 
-const FAKE_HUB = "test/fakes/koji/main.ts";
+const FAKE_HUB = "bench/koji-upload-fake-hub.ts";
 const SINK_HUB = "bench/koji-upload-sink.ts";
 
 /** A hub in a process of its own, on a free port; its banner gives the URL and the files to log in with. */
@@ -127,7 +127,7 @@ function parseBanner(text: string): Record<string, string> | undefined {
   return found.url && found.ca && found.cert && found.key ? found : undefined;
 }
 
-function measure(runner: string, hub: Hub, mode: Run["mode"], chunkBytes: number, totalBytes: number): Run {
+function measureOn(runner: string, hub: Hub, mode: Run["mode"], chunkBytes: number, totalBytes: number): Run {
   const output = execFileSync(
     process.execPath,
     [runner, mode, String(chunkBytes), String(totalBytes), hub.url, hub.cert, hub.key, hub.ca],
@@ -152,39 +152,35 @@ async function main(): Promise<void> {
   const rounds = Number(args.rounds);
   const defaultChunk = Number(args["default-chunk-mib"]) * MIB;
   const runner = compileRunner();
-  const hubScript =
-    args.hub === "sink" || (args.hub === undefined && !existsSync(join(ROOT, FAKE_HUB)))
-      ? SINK_HUB
-      : FAKE_HUB;
-  const hub: Hub = args["hub-url"]
-    ? {
-        url: args["hub-url"],
-        cert: args.cert as string,
-        key: args.key as string,
-        ca: args.ca as string,
-        stop: async () => {},
-      }
-    : await startHub(hubScript);
-  console.log(
-    `hub ${hub.url} (${args["hub-url"] ? "given" : hubScript}); ${mb(totalBytes)} MB per upload; ${rounds} rounds`,
-  );
+  const given = args["hub-url"];
+  const hubScript = args.hub === "sink" ? SINK_HUB : FAKE_HUB;
+  const measure = async (mode: Run["mode"], chunkBytes: number): Promise<Run> => {
+    if (given) {
+      const hub = { url: given, cert: String(args.cert), key: String(args.key), ca: String(args.ca) };
+      return measureOn(runner, { ...hub, stop: async () => {} }, mode, chunkBytes, totalBytes);
+    }
+    // A fresh hub each time: the fake hub keeps every uploaded byte in memory.
+    const hub = await startHub(hubScript);
+    try {
+      return measureOn(runner, hub, mode, chunkBytes, totalBytes);
+    } finally {
+      await hub.stop();
+    }
+  };
+  console.log(`hub: ${given ?? hubScript}; ${mb(totalBytes)} MB per upload; ${rounds} rounds`);
 
   const runs: Run[] = [];
-  try {
-    for (let round = 1; round <= rounds; round++) {
-      for (const chunkBytes of chunkSizes) {
-        for (const mode of ["importer", "baseline"] as const) {
-          const run = measure(runner, hub, mode, chunkBytes, totalBytes);
-          runs.push(run);
-          console.log(
-            `  round ${round} ${mode.padEnd(8)} ${String(chunkBytes / MIB).padStart(2)} MiB: ` +
-              `${run.mbPerSecond.toFixed(0)} MB/s, peak RSS ${mb(run.peakRss)} MB`,
-          );
-        }
+  for (let round = 1; round <= rounds; round++) {
+    for (const chunkBytes of chunkSizes) {
+      for (const mode of ["importer", "baseline"] as const) {
+        const run = await measure(mode, chunkBytes);
+        runs.push(run);
+        console.log(
+          `  round ${round} ${mode.padEnd(8)} ${String(chunkBytes / MIB).padStart(2)} MiB: ` +
+            `${run.mbPerSecond.toFixed(0)} MB/s, peak RSS ${mb(run.peakRss)} MB`,
+        );
       }
     }
-  } finally {
-    await hub.stop();
   }
 
   const summary = chunkSizes.map((chunkBytes) => {
