@@ -287,7 +287,8 @@ describe("assembleCgMetadata: rules", () => {
     const build = seedImageBuild();
     const gcp = { name: "org.osbuild.gcp", options: { project_id: "p", image_name: "i" }, future_field: [1] };
     (build.target_results as Json[]).push(gcp);
-    const info = (assemble([build]).output[0]?.extra as { image: { upload_target_results: Json[] } }).image;
+    const extra = assemble([build]).output[0]?.extra as { image: { upload_target_results: Json[] } };
+    const info = extra.image;
     expect(info.upload_target_results).toEqual([SEED_IMAGE_METADATA.upload_target_results[0], gcp]);
   });
 
