@@ -11,7 +11,10 @@ export function createPool(databaseUrl: string, max = 10): pg.Pool {
 }
 
 /** Runs `work` in a transaction on `client` (one that is not in a transaction already). */
-export async function inTransaction<T>(client: pg.PoolClient | pg.Client, work: () => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  client: pg.PoolClient | pg.Client,
+  work: () => Promise<T>,
+): Promise<T> {
   await client.query("BEGIN");
   try {
     const result = await work();
