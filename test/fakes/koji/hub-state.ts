@@ -80,6 +80,11 @@ export class FakeHubState {
     const release = String(data.release);
     const existing = this.findBuild(name, version, release);
     if (existing) {
+      // recycle_build: a BUILDING build of the same (no) task is taken over as it is; another task's is refused.
+      if (existing.state === STATE.BUILDING) {
+        if ((data.task_id ?? null) === existing.task_id) return existing;
+        throw GenericError(`Build already in progress (task ${existing.task_id})`);
+      }
       if (existing.state !== STATE.FAILED && existing.state !== STATE.CANCELED) {
         throw GenericError(
           `Build already exists (id=${existing.id}, state=${BUILD_STATES[existing.state]}): {'name': '${name}', 'version': '${version}', 'release': '${release}', 'epoch': None, 'state': ${state}}`,

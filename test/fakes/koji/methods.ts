@@ -43,9 +43,8 @@ export const METHODS: Record<string, Method> = {
     for (const key of ["name", "version", "release"]) if (!(key in d)) throw KeyErrorFault(key);
     checkNvrPart(d.version, "version");
     checkNvrPart(d.release, "release");
-    const existing = hub.findBuild(String(d.name), String(d.version), String(d.release));
-    if (existing?.token) throw GenericError("Build is already reserved");
     const build = hub.newBuild(session.user, String(cg), d, STATE.BUILDING);
+    if (build.token) throw GenericError("Build is already reserved");
     build.token = `${build.id}-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
     return { build_id: build.id, token: build.token };
   },
