@@ -15,4 +15,8 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   migrate: () => import("./migrate.js"),
   serve: () => import("./serve.js"),
   start: () => import("./start.js"),
+  status: () => import("./status.js"),
+  imports: () => import("./imports.js"),
+  dlq: () => import("./dlq.js"),
+  retry: () => import("./retry.js"),
 };

@@ -1,14 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { composeStatusDocument } from "../../core/readers.js";
-import { publishConfirmed } from "../../queue/confirmed-publish.js";
 import { ComposeStatusSchema } from "../../schemas/composer.js";
 import { IMPORT_STATES } from "../../store/import-states.js";
 import { getImportDetail } from "../../store/queries/import-detail.js";
 import { listImports } from "../../store/queries/list-imports.js";
-import { retryImport } from "../../store/queries/retry-import.js";
 import type { AdminDeps } from "../deps.js";
 import { HttpError, notFound } from "../errors.js";
+import { requeueImport } from "../requeue-import.js";
 import { createRouter } from "../route.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 
@@ -144,24 +143,17 @@ export async function importRoutes(app: FastifyInstance, deps: AdminDeps): Promi
       errors: [400, 401, 404, 409],
     },
     async ({ params }) => {
-      const detail = await getImportDetail(deps.pool, params.compose_id);
-      if (!detail) throw notFound(`import ${params.compose_id}`);
-      const row = await retryImport(deps.pool, params.compose_id);
-      if (!row) {
+      const result = await requeueImport(deps.pool, deps.amqp, deps.names, params.compose_id);
+      if (result.outcome === "not-found") throw notFound(`import ${params.compose_id}`);
+      if (result.outcome === "conflict") {
         throw new HttpError(
           409,
           "CONFLICT",
-          `import ${params.compose_id} is ${detail.row.state}, not failed or refunded`,
+          `import ${params.compose_id} is ${result.state}, not failed or refunded`,
         );
       }
-      await deps.amqp.withChannel((channel) =>
-        publishConfirmed(channel, "", deps.names.workQueue, Buffer.from(JSON.stringify(row.event)), {
-          contentType: "application/json",
-          headers: { "x-operator-retry": true },
-        }),
-      );
       deps.logger.info({ compose_id: params.compose_id }, "import re-queued by an operator");
-      return { compose_id: row.compose_id, state: row.state, requeued: true };
+      return { compose_id: params.compose_id, state: "received", requeued: true };
     },
   );
 }

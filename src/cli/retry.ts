@@ -1,0 +1,32 @@
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { requeueImport } from "../admin/requeue-import.js";
+import { permanentError } from "../errors.js";
+import { withOperatorContext } from "./operator-context.js";
+import { print } from "./table.js";
+import { UsageError } from "./usage-error.js";
+
+export const summary = "re-queue a failed or refunded import (retry COMPOSE_ID)";
+const USAGE = "usage: osbuild-koji-importer retry COMPOSE_ID [--json]";
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { json: { type: "boolean" } },
+    allowPositionals: true,
+    strict: false,
+  });
+  const [composeId] = positionals;
+  if (positionals.length !== 1 || !z.uuid().safeParse(composeId).success)
+    throw new UsageError("give one compose id", USAGE);
+  return withOperatorContext(async ({ pool, amqp, names }) => {
+    const result = await requeueImport(pool, amqp, names, composeId as string);
+    if (result.outcome === "not-found")
+      throw permanentError("NOT_FOUND", `no import for compose ${composeId}`);
+    if (result.outcome === "conflict") {
+      throw permanentError("CONFLICT", `import ${composeId} is ${result.state}, not failed or refunded`);
+    }
+    print(values.json === true, result, () => `re-queued ${composeId} to ${names.workQueue}`);
+    return 0;
+  });
+}
