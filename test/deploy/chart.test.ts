@@ -1,0 +1,84 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { Ajv } from "ajv";
+import addFormatsModule from "ajv-formats";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { EnvSchema } from "../../src/config/schema.js";
+
+const CHART = new URL("../../helm/osbuild-koji-importer/", import.meta.url);
+const read = (path: string) => readFileSync(new URL(path, CHART), "utf8");
+const schema = JSON.parse(read("values.schema.json"));
+const values = parse(read("values.yaml"));
+const templates = readdirSync(new URL("templates/", CHART));
+const templateText = templates.map((t) => read(`templates/${t}`)).join("\n");
+
+function validator() {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  // ajv-formats is CommonJS; its default export is the plugin function.
+  (addFormatsModule as unknown as (a: Ajv) => Ajv)(ajv);
+  return ajv.compile(schema);
+}
+
+describe("Helm chart", () => {
+  it("values.yaml and the production example validate against values.schema.json", () => {
+    const validate = validator();
+    for (const file of ["values.yaml", "examples/production-values.yaml"]) {
+      const ok = validate(parse(read(file)));
+      expect(validate.errors ?? [], file).toEqual([]);
+      expect(ok).toBe(true);
+    }
+  });
+
+  it("the schema rejects a secret put in values and an unknown key", () => {
+    const validate = validator();
+    expect(
+      validate({ ...values, secrets: { ...values.secrets, databaseUrl: "postgres://user:pw@db/x" } }),
+    ).toBe(false);
+    expect(validate({ ...values, replicas: 3 })).toBe(false);
+  });
+
+  it("every .Values path a template uses exists in values.yaml", () => {
+    const paths = new Set(
+      [...templateText.matchAll(/\.Values((?:\.[A-Za-z0-9_]+)+)/g)].map((m) => m[1] as string),
+    );
+    const missing = [...paths].filter((path) => {
+      let node: unknown = values;
+      for (const key of path.slice(1).split(".")) {
+        if (typeof node !== "object" || node === null || !(key in node)) return true;
+        node = (node as Record<string, unknown>)[key];
+      }
+      return false;
+    });
+    expect(paths.size).toBeGreaterThan(20);
+    expect(missing).toEqual([]);
+  });
+
+  it("every template is listed in the chart README", () => {
+    const readme = read("README.md");
+    expect(templates.filter((t) => !readme.includes(`\`${t}\``))).toEqual([]);
+  });
+
+  it("every environment variable the chart sets is one the service reads", () => {
+    const known = new Set(Object.keys(EnvSchema.shape));
+    const names = new Set([
+      ...[...read("templates/configmap.yaml").matchAll(/^ {2}([A-Z][A-Z0-9_]+):/gm)].map(
+        (m) => m[1] as string,
+      ),
+      ...[...templateText.matchAll(/- name: ([A-Z][A-Z0-9_]+)/g)].map((m) => m[1] as string),
+    ]);
+    const unknown = [...names].filter((n) => !known.has(n) && !known.has(n.replace(/_FILE$/, "")));
+    expect(names.size).toBeGreaterThan(20);
+    expect(unknown).toEqual([]);
+  });
+
+  it("helm lint and helm template pass, where helm is installed", () => {
+    if (spawnSync("helm", ["version"]).status !== 0) {
+      console.log("helm is not installed here: skipping helm lint and helm template");
+      return;
+    }
+    const chart = new URL(".", CHART).pathname;
+    execFileSync("helm", ["lint", chart, "--strict"]);
+    execFileSync("helm", ["template", "t", chart, "-f", `${chart}examples/production-values.yaml`]);
+  });
+});
