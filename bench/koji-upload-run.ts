@@ -48,6 +48,7 @@ const sampler = setInterval(() => {
   if (rssAtMark !== undefined) peakAfterMark = Math.max(peakAfterMark, rss);
 }, 25);
 
+const cpuBefore = process.cpuUsage();
 const started = performance.now();
 if (mode === "importer") {
   await uploadFile(client, { directory, filename: "bench.raw", source: generated(), chunkBytes });
@@ -70,6 +71,7 @@ if (mode === "importer") {
   }
 }
 const seconds = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuBefore);
 clearInterval(sampler);
 const rssAtEnd = process.memoryUsage.rss();
 peak = Math.max(peak, rssAtEnd);
@@ -83,6 +85,8 @@ console.log(
     totalBytes,
     seconds,
     mbPerSecond: totalBytes / 1e6 / seconds,
+    /** This process's CPU (user + system) during the upload: what the importer costs, whatever else runs. */
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     rssBefore,
     rssAtMark,
     rssAtEnd,

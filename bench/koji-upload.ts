@@ -50,6 +50,7 @@ interface Run {
   totalBytes: number;
   seconds: number;
   mbPerSecond: number;
+  cpuSeconds: number;
   rssBefore: number;
   rssAtMark: number;
   rssAtEnd: number;
@@ -177,7 +178,7 @@ async function main(): Promise<void> {
         runs.push(run);
         console.log(
           `  round ${round} ${mode.padEnd(8)} ${String(chunkBytes / MIB).padStart(2)} MiB: ` +
-            `${run.mbPerSecond.toFixed(0)} MB/s, peak RSS ${mb(run.peakRss)} MB`,
+            `${run.mbPerSecond.toFixed(0)} MB/s, CPU ${run.cpuSeconds.toFixed(1)} s, peak RSS ${mb(run.peakRss)} MB`,
         );
       }
     }
@@ -191,6 +192,8 @@ async function main(): Promise<void> {
       chunkBytes,
       importer: median(importer.map((r) => r.mbPerSecond)),
       baseline: median(baseline.map((r) => r.mbPerSecond)),
+      importerCpu: median(importer.map((r) => (r.cpuSeconds * MIB * 1024) / r.totalBytes)),
+      baselineCpu: median(baseline.map((r) => (r.cpuSeconds * MIB * 1024) / r.totalBytes)),
       peakRss: Math.max(...importer.map((r) => r.peakRss)),
       rssAtMark: Math.max(...importer.map((r) => r.rssAtMark)),
       rssAtEnd: Math.max(...importer.map((r) => r.rssAtEnd)),
@@ -201,12 +204,13 @@ async function main(): Promise<void> {
 
   console.log("\nmedian of rounds; RSS of the importer's process (worst round)");
   console.log(
-    "chunk | importer MB/s | baseline MB/s | ratio | peak RSS | RSS @100 MB | RSS @end | growth after 100 MB",
+    "chunk | importer MB/s | baseline MB/s | ratio | CPU s/GiB imp/base | peak RSS | RSS @100 MB | RSS @end | growth",
   );
   for (const s of summary) {
     console.log(
       `${String(s.chunkBytes / MIB).padStart(2)} MiB | ${s.importer.toFixed(0).padStart(12)} | ` +
         `${s.baseline.toFixed(0).padStart(13)} | ${(s.importer / s.baseline).toFixed(2).padStart(5)} | ` +
+        `${s.importerCpu.toFixed(1).padStart(8)} / ${s.baselineCpu.toFixed(1).padEnd(7)} | ` +
         `${mb(s.peakRss).padStart(5)} MB | ${mb(s.rssAtMark).padStart(8)} MB | ${mb(s.rssAtEnd).padStart(5)} MB | ` +
         `${mb(s.growth).padStart(3)} MB`,
     );
