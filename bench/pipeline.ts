@@ -1,0 +1,159 @@
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import pg from "pg";
+import { pino } from "pino";
+import { loadConfig } from "../src/config/load.js";
+import { createMetrics } from "../src/metrics.js";
+import { QueueConsumer } from "../src/queue/consumer.js";
+import { EventPublisher } from "../src/queue/publisher.js";
+import { declareTopology, deleteTopology, topologyNames } from "../src/queue/topology.js";
+import { namesFromConfig } from "../src/service/admin.js";
+import { startWorker } from "../src/service/worker.js";
+import { runMigrations } from "../src/store/migrate.js";
+
+/**
+ * N compose-finished events through the whole service (real RabbitMQ and PostgreSQL; the fakes in their own
+ * process), beside a null consumer (consume + ack only) on the same broker in the same run. Prints imports per
+ * second, publish→imported latency (p50/p99) and the importer process's RSS.
+ * Run: npx tsx bench/pipeline.ts [N]
+ */
+const N = Number(process.argv[2] ?? "2000");
+const ADMIN_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const AMQP_URL = process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
+const tag = `oki_bench_${process.pid}`;
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+const mb = (bytes: number) => (bytes / 1e6).toFixed(0);
+
+async function nullConsumerRate(): Promise<number> {
+  const names = topologyNames({
+    exchange: `${tag}.null.events`,
+    routingKey: "k",
+    queue: `${tag}.null`,
+    retryDelaysMs: [1000],
+  });
+  const publisher = await EventPublisher.open(AMQP_URL);
+  await declareTopology(publisher.channel, names);
+  const body = { hello: "x".repeat(600) };
+  for (let i = 0; i < N; i++) await publisher.publishJson(names.exchange, names.routingKey, body);
+  let seen = 0;
+  let done: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const started = Date.now();
+  const consumer = new QueueConsumer({
+    url: AMQP_URL,
+    names,
+    prefetch: 8,
+    logger: pino({ level: "silent" }),
+    handler: async () => {
+      seen += 1;
+      if (seen === N) done();
+      return { action: "ack" };
+    },
+  });
+  await consumer.start();
+  await finished;
+  const rate = N / ((Date.now() - started) / 1000);
+  await consumer.stop();
+  await deleteTopology(publisher.channel, names);
+  await publisher.close();
+  return rate;
+}
+
+async function main() {
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${tag}`);
+  const dbUrl = new URL(ADMIN_URL);
+  dbUrl.pathname = `/${tag}`;
+  await runMigrations(dbUrl.toString());
+
+  console.log(`preparing ${N} composes in the fakes' process ...`);
+  const env = spawn(
+    process.execPath,
+    ["--import", "tsx", "bench/pipeline-environment.ts", String(N), `/tmp/${tag}.json`],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  const ready = await new Promise<{ kojiHubs: string; composerUrl: string; eventsFile: string }>(
+    (resolve) => {
+      createInterface({ input: env.stdout }).on(
+        "line",
+        (line) => line.startsWith("{") && resolve(JSON.parse(line)),
+      );
+    },
+  );
+  const events = JSON.parse(readFileSync(ready.eventsFile, "utf8")) as Array<{ compose_id: string }>;
+
+  const nullRate = await nullConsumerRate();
+
+  const config = loadConfig({
+    DATABASE_URL: dbUrl.toString(),
+    AMQP_URL,
+    AMQP_EXCHANGE: `${tag}.events`,
+    AMQP_QUEUE: `${tag}.work`,
+    AMQP_PREFETCH: process.env.BENCH_PREFETCH ?? "16",
+    DATABASE_POOL_SIZE: "40",
+    KOJI_HUBS: ready.kojiHubs,
+    COMPOSER_URL: ready.composerUrl,
+    LOG_LEVEL: "silent",
+  });
+  const worker = await startWorker(config, pino({ level: "silent" }), createMetrics());
+  const publisher = await EventPublisher.open(AMQP_URL);
+  let peakRss = process.memoryUsage().rss;
+  const rssSamples: number[] = [];
+  const sampler = setInterval(() => {
+    const rss = process.memoryUsage().rss;
+    peakRss = Math.max(peakRss, rss);
+    rssSamples.push(rss);
+  }, 100);
+  const pool = new pg.Pool({ connectionString: dbUrl.toString(), max: 2 });
+  const publishedAt = new Map<string, number>();
+  const started = Date.now();
+  for (const event of events) {
+    publishedAt.set(event.compose_id, Date.now());
+    await publisher.publishJson(config.AMQP_EXCHANGE, config.AMQP_ROUTING_KEY, event);
+  }
+  for (;;) {
+    const { rows } = await pool.query(
+      "SELECT count(*)::int AS n FROM imports WHERE state IN ('imported', 'failed', 'refunded')",
+    );
+    if (rows[0].n >= N) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const elapsed = (Date.now() - started) / 1000;
+  clearInterval(sampler);
+  const { rows } = await pool.query(
+    "SELECT compose_id, state, extract(epoch from imported_at) * 1000 AS at FROM imports",
+  );
+  const imported = rows.filter((r) => r.state === "imported");
+  const latencies = imported
+    .map((r) => Number(r.at) - (publishedAt.get(r.compose_id) ?? 0))
+    .sort((a, b) => a - b);
+  const rate = imported.length / elapsed;
+  const tenth = Math.max(1, Math.floor(rssSamples.length / 10));
+  console.log(`\nnull consumer (consume + ack): ${nullRate.toFixed(0)} msg/s`);
+  console.log(
+    `importer: ${imported.length}/${N} imported in ${elapsed.toFixed(1)} s = ${rate.toFixed(1)} imports/s (${((100 * rate) / nullRate).toFixed(1)}% of null)`,
+  );
+  console.log(
+    `latency publish→imported: p50 ${quantile(latencies, 0.5).toFixed(0)} ms, p99 ${quantile(latencies, 0.99).toFixed(0)} ms`,
+  );
+  console.log(
+    `RSS: peak ${mb(peakRss)} MB; first tenth of the run ${mb(Math.max(...rssSamples.slice(0, tenth)))} MB, last tenth ${mb(Math.max(...rssSamples.slice(-tenth)))} MB`,
+  );
+
+  await worker.stop();
+  await deleteTopology(publisher.channel, namesFromConfig(config));
+  await publisher.close();
+  await pool.end();
+  env.kill("SIGTERM");
+  await admin.query(`DROP DATABASE ${tag} WITH (FORCE)`);
+  await admin.end();
+}
+
+await main();
