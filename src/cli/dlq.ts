@@ -4,7 +4,7 @@ import { peekDeadLetters } from "../queue/dead-letters/peek.js";
 import { replayDeadLetters } from "../queue/dead-letters/replay.js";
 import { withOperatorContext } from "./operator-context.js";
 import { print, table } from "./table.js";
-import { UsageError } from "./usage-error.js";
+import { UsageError, usageOnError } from "./usage-error.js";
 
 export const summary = "dead letters: dlq list | dlq replay (--all | COMPOSE_ID...) [--dry-run]";
 const USAGE =
@@ -12,9 +12,8 @@ const USAGE =
 const COLUMNS = ["compose_id", "error_code", "attempts", "last_failure_at", "replayed", "reason"];
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = usageOnError(USAGE, () =>
+    parseArgs({
       args: argv,
       options: {
         all: { type: "boolean" },
@@ -23,10 +22,8 @@ export async function run(argv: string[]): Promise<number> {
         json: { type: "boolean" },
       },
       allowPositionals: true,
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message, USAGE);
-  }
+    }),
+  );
   const { values, positionals } = parsed;
   const [action, ...ids] = positionals;
   const json = values.json === true;

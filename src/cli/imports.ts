@@ -4,27 +4,19 @@ import { IMPORT_STATES } from "../store/import-states.js";
 import { listImports } from "../store/queries/list-imports.js";
 import { withOperatorContext } from "./operator-context.js";
 import { print, table } from "./table.js";
-import { UsageError } from "./usage-error.js";
+import { UsageError, usageOnError } from "./usage-error.js";
 
 export const summary = "list imports, newest first (imports list [--state S] [--limit N] [--json])";
 const USAGE = `usage: osbuild-koji-importer imports list [--state ${IMPORT_STATES.join("|")}] [--limit N] [--json]`;
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed: ReturnType<
-    typeof parseArgs<{
-      options: { state: { type: "string" }; limit: { type: "string" }; json: { type: "boolean" } };
-      allowPositionals: true;
-    }>
-  >;
-  try {
-    parsed = parseArgs({
+  const parsed = usageOnError(USAGE, () =>
+    parseArgs({
       args: argv,
       options: { state: { type: "string" }, limit: { type: "string" }, json: { type: "boolean" } },
       allowPositionals: true,
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message, USAGE);
-  }
+    }),
+  );
   const { values, positionals } = parsed;
   if (positionals[0] !== "list" || positionals.length !== 1)
     throw new UsageError("expected: imports list", USAGE);

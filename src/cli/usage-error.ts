@@ -7,3 +7,12 @@ export class UsageError extends Error {
     super(message);
   }
 }
+
+/** Runs an argument parser; what it rejects becomes a UsageError (exit 2) with the command's usage. */
+export function usageOnError<T>(usage: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new UsageError((error as Error).message, usage);
+  }
+}

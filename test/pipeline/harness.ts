@@ -1,22 +1,19 @@
-import { randomUUID } from "node:crypto";
 import amqp, { type Channel, type ChannelModel } from "amqplib";
 import type pg from "pg";
 import { pino } from "pino";
 import { type Config, loadConfig } from "../../src/config/load.js";
-import { KojiHubs } from "../../src/koji/hubs.js";
-import { uploadFile } from "../../src/koji/upload.js";
 import { createMetrics, type Metrics } from "../../src/metrics.js";
 import { declareTopology, deleteTopology, EventPublisher, topologyNames } from "../../src/queue/index.js";
 import { namesFromConfig } from "../../src/service/admin.js";
 import { startWorker, type Worker } from "../../src/service/worker.js";
 import { createPool, getImport, type ImportRow, runMigrations } from "../../src/store/index.js";
-import { type FakeComposer, startFakeComposer } from "../fakes/composer/server.js";
-import { type FakeKojiHub, startFakeKojiHub } from "../fakes/koji/server.js";
-import { artifactStream } from "../fixtures/artifacts.js";
-import { COMPOSES, loadCompose, uploadedFiles } from "../fixtures/composes.js";
+import type { FakeComposer } from "../fakes/composer/server.js";
+import { startFakeEnvironment } from "../fakes/environment.js";
+import type { FakeKojiHub } from "../fakes/koji/server.js";
+import { COMPOSES } from "../fixtures/composes.js";
 import { createTestDatabase, runPrefix, type TestDatabase, testAmqpUrl } from "../support/servers.js";
 
-export const TASK_ID = 987654;
+export { TASK_ID } from "../fakes/environment.js";
 
 /**
  * Real PostgreSQL and RabbitMQ (a database and queue names of the file's own), the fake composer and the fake
@@ -47,11 +44,8 @@ export async function createHarness(label: string, env: Record<string, string> =
   const database = await createTestDatabase(label);
   await runMigrations(database.url);
   const pool = createPool(database.url, 4);
-  const hub = await startFakeKojiHub();
-  hub.grant("osbuild");
-  hub.addTask(TASK_ID);
-  const composer = await startFakeComposer();
-  const cert = hub.clientCert("osbuild");
+  const fakes = await startFakeEnvironment();
+  const { hub, composer } = fakes;
   const prefix = runPrefix(label);
   const fullEnv: Record<string, string> = {
     DATABASE_URL: database.url,
@@ -63,15 +57,7 @@ export async function createHarness(label: string, env: Record<string, string> =
     MAX_ATTEMPTS: "6",
     COMPOSER_URL: composer.url,
     COMPOSER_MAX_RETRIES: "0",
-    KOJI_HUBS: JSON.stringify([
-      {
-        url: hub.url,
-        auth: "ssl",
-        cert_file: cert.certFile,
-        key_file: cert.keyFile,
-        ca_file: hub.pki.caFile,
-      },
-    ]),
+    KOJI_HUBS: JSON.stringify(fakes.kojiHubs),
     UPLOAD_WAIT: "500ms",
     LOG_LEVEL: "silent",
     ...env,
@@ -82,7 +68,6 @@ export async function createHarness(label: string, env: Record<string, string> =
   const admin = await model.createChannel();
   // Declared up front, as a deployed importer would have, so an event published before a worker starts waits.
   await declareTopology(admin, namesFromConfig(config));
-  const uploader = new KojiHubs({ hubs: config.kojiHubs });
   const workers: Worker[] = [];
   const metrics = createMetrics();
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
@@ -103,34 +88,7 @@ export async function createHarness(label: string, env: Record<string, string> =
       return worker;
     },
     async prepareCompose(fixture = COMPOSES.success, options = {}) {
-      const composeId = randomUUID();
-      const bodies = loadCompose(fixture);
-      const release = `1.${composeId.slice(0, 8)}`;
-      const event = {
-        ...bodies.event,
-        compose_id: composeId,
-        koji: {
-          ...(bodies.event.koji as Record<string, unknown>),
-          server: hub.url,
-          release,
-          upload_directory: `osbuild-cg/osbuild-composer-koji-${composeId}`,
-        },
-      } as Record<string, any>;
-      composer.addCompose(composeId, {
-        status: bodies.status,
-        logs: bodies.logs,
-        manifests: bodies.manifests,
-      });
-      if (options.upload !== false && bodies.event.status === "success") {
-        const client = await uploader.client(hub.url);
-        for (const file of uploadedFiles(bodies.logs)) {
-          await uploadFile(client, {
-            directory: event.koji.upload_directory,
-            filename: file.filename,
-            source: artifactStream(file.filename, file.size),
-          });
-        }
-      }
+      const { composeId, event } = await fakes.prepareCompose({ fixture, ...options });
       return { composeId, event };
     },
     async publish(event) {
@@ -148,12 +106,10 @@ export async function createHarness(label: string, env: Record<string, string> =
     },
     async close() {
       for (const worker of workers) await worker.stop();
-      await uploader.close();
       await deleteTopology(admin, namesFromConfig(config)).catch(() => undefined);
       await publisher.close();
       await model.close();
-      await composer.close();
-      await hub.close();
+      await fakes.close();
       await pool.end();
       await database.drop();
     },
