@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ImporterError } from "../../src/errors.js";
 import { sslAuthenticator } from "../../src/koji/auth.js";
 import { KojiClient } from "../../src/koji/client.js";
 import type { KojiFault } from "../../src/koji/faults.js";
@@ -11,6 +10,7 @@ import { KojiTransport } from "../../src/koji/transport.js";
 import { uploadDirectory, uploadFile } from "../../src/koji/upload.js";
 import { type FakeKojiHub, startFakeKojiHub } from "../fakes/koji/server.js";
 import { fileBytes } from "../fakes/koji/state.js";
+import { caught } from "../support/caught.js";
 
 /**
  * The client against the faithful fake hub (test/fakes/koji) over real HTTPS: what the hub enforces, the client
@@ -47,16 +47,6 @@ async function clientFor(target: FakeKojiHub, user = "osbuild"): Promise<KojiCli
   return new KojiClient(
     new KojiSession({ hubUrl: target.url, transport, authenticator: sslAuthenticator() }),
   );
-}
-
-async function caught(promise: Promise<unknown>): Promise<ImporterError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof ImporterError) return e;
-    throw e;
-  }
-  throw new Error("expected a failure");
 }
 
 function hubFile(target: FakeKojiHub, directory: string, name: string): Buffer | undefined {

@@ -12,6 +12,7 @@ import { type KojiComposeFinishedEvent, parseComposeFinishedEvent } from "../../
 import { type FakeKojiHub, startFakeKojiHub } from "../fakes/koji/server.js";
 import { artifactStream } from "../fixtures/artifacts.js";
 import { COMPOSES, loadCompose, uploadedFiles } from "../fixtures/composes.js";
+import { caught } from "../support/caught.js";
 
 const SHARED = new URL("../../../shared/specs/fixtures/", import.meta.url);
 let hub: FakeKojiHub;
@@ -49,15 +50,7 @@ afterAll(async () => {
   await hub.close();
 });
 
-async function fault(call: Promise<unknown>): Promise<KojiFault> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof KojiFault) return error;
-    throw error;
-  }
-  throw new Error("expected a Koji fault");
-}
+const fault = (call: Promise<unknown>) => caught(call, KojiFault);
 
 /** A sample compose's CG document, reserved and uploaded on the fake hub, ready for CGImport. */
 async function prepared(change?: (doc: CgMetadata) => void) {

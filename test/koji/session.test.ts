@@ -1,11 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ImporterError } from "../../src/errors.js";
 import { gssapiAuthenticator, sslAuthenticator } from "../../src/koji/auth.js";
 import { KojiClient } from "../../src/koji/client.js";
 import { KojiFault } from "../../src/koji/faults.js";
 import { KojiHubs } from "../../src/koji/hubs.js";
 import { KojiSession } from "../../src/koji/session.js";
 import { KojiTransport } from "../../src/koji/transport.js";
+import { caught } from "../support/caught.js";
 import { MiniHub } from "./support/mini-hub.js";
 import { createTestPki, type TestPki } from "./support/test-pki.js";
 
@@ -41,16 +41,6 @@ async function newClient(tls = { certFile: user.certFile, keyFile: user.keyFile,
     retryDelayMs: 1,
   });
   return new KojiClient(session);
-}
-
-async function caught(promise: Promise<unknown>): Promise<ImporterError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof ImporterError) return e;
-    throw e;
-  }
-  throw new Error("expected a failure");
 }
 
 function since(mark: number) {

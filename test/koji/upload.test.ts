@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ImporterError } from "../../src/errors.js";
 import { adler32Hex } from "../../src/koji/adler32.js";
 import { sslAuthenticator } from "../../src/koji/auth.js";
 import { KojiClient } from "../../src/koji/client.js";
 import { KojiSession } from "../../src/koji/session.js";
 import { KojiTransport } from "../../src/koji/transport.js";
 import { uploadDirectory, uploadFile } from "../../src/koji/upload.js";
+import { caught } from "../support/caught.js";
 import { MiniHub, type RecordedRequest } from "./support/mini-hub.js";
 import { createTestPki, type TestPki } from "./support/test-pki.js";
 
@@ -55,16 +55,6 @@ function uploadsOf(directory: string, filename: string): RecordedRequest[] {
 function isChunk(directory: string, offset: number) {
   return (r: RecordedRequest) =>
     r.method === "rawUpload" && r.query.filepath === directory && r.query.offset === String(offset);
-}
-
-async function caught(promise: Promise<unknown>): Promise<ImporterError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof ImporterError) return e;
-    throw e;
-  }
-  throw new Error("expected a failure");
 }
 
 describe("Koji raw uploads", () => {
