@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import SwaggerParser from "@apidevtools/swagger-parser";
-import amqp, { type Channel, type ChannelModel } from "amqplib";
+import type { Channel } from "amqplib";
 import type { FastifyInstance } from "fastify";
 import type pg from "pg";
 import { pino } from "pino";
@@ -9,23 +9,18 @@ import { AdminAmqp } from "../../src/admin/amqp.js";
 import { bearerAuth } from "../../src/admin/auth.js";
 import { buildAdminServer } from "../../src/admin/server.js";
 import { createMetrics } from "../../src/metrics.js";
-import {
-  declareTopology,
-  deleteTopology,
-  EventPublisher,
-  type TopologyNames,
-  topologyNames,
-} from "../../src/queue/index.js";
+import { EventPublisher, type TopologyNames } from "../../src/queue/index.js";
 import { parseComposeFinishedEvent } from "../../src/schemas/event.js";
 import { createPool, recordEvent, runMigrations } from "../../src/store/index.js";
 import { COMPOSES, loadCompose } from "../fixtures/composes.js";
-import { createTestDatabase, runPrefix, type TestDatabase, testAmqpUrl } from "../support/servers.js";
+import { createTestDatabase, type TestDatabase, testAmqpUrl } from "../support/servers.js";
+import { createTestTopology, type TestTopology } from "../support/topology.js";
 
 const TOKEN = "admin-token-for-tests-0123456789";
 let database: TestDatabase;
 let pool: pg.Pool;
 let names: TopologyNames;
-let model: ChannelModel;
+let topology: TestTopology;
 let channel: Channel;
 let adminAmqp: AdminAmqp;
 let publisher: EventPublisher;
@@ -92,16 +87,8 @@ beforeAll(async () => {
   database = await createTestDatabase("admin");
   await runMigrations(database.url);
   pool = createPool(database.url, 4);
-  const prefix = runPrefix("admin");
-  names = topologyNames({
-    exchange: `${prefix}.events`,
-    routingKey: "compose.finished",
-    queue: `${prefix}.work`,
-    retryDelaysMs: [1000],
-  });
-  model = await amqp.connect(testAmqpUrl());
-  channel = await model.createChannel();
-  await declareTopology(channel, names);
+  topology = await createTestTopology("admin");
+  ({ names, channel } = topology);
   publisher = await EventPublisher.open(testAmqpUrl());
   adminAmqp = new AdminAmqp(testAmqpUrl());
   const logger = pino({ level: "silent" });
@@ -115,9 +102,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await app.close();
   await adminAmqp.close();
-  await deleteTopology(channel, names);
+  await topology.remove();
   await publisher.close();
-  await model.close();
   await pool.end();
   await database.drop();
 });

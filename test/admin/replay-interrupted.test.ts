@@ -1,40 +1,26 @@
 import { randomUUID } from "node:crypto";
-import amqp, { type Channel, type ChannelModel } from "amqplib";
+import amqp, { type Channel } from "amqplib";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { replayDeadLetters } from "../../src/queue/dead-letters/replay.js";
-import {
-  declareTopology,
-  deleteTopology,
-  EventPublisher,
-  type TopologyNames,
-  topologyNames,
-} from "../../src/queue/index.js";
+import { EventPublisher, type TopologyNames } from "../../src/queue/index.js";
 import { closeConnectionsNamed } from "../support/broker.js";
 import { runPrefix, testAmqpUrl } from "../support/servers.js";
+import { createTestTopology, type TestTopology } from "../support/topology.js";
 
-let model: ChannelModel;
+let topology: TestTopology;
 let channel: Channel;
 let publisher: EventPublisher;
 let names: TopologyNames;
 
 beforeAll(async () => {
-  const prefix = runPrefix("replay");
-  names = topologyNames({
-    exchange: `${prefix}.events`,
-    routingKey: "k",
-    queue: `${prefix}.work`,
-    retryDelaysMs: [1000],
-  });
-  model = await amqp.connect(testAmqpUrl());
-  channel = await model.createChannel();
-  await declareTopology(channel, names);
+  topology = await createTestTopology("replay");
+  ({ names, channel } = topology);
   publisher = await EventPublisher.open(testAmqpUrl());
 });
 
 afterAll(async () => {
-  await deleteTopology(channel, names);
+  await topology.remove();
   await publisher.close();
-  await model.close();
 });
 
 it("a replay killed half-way loses nothing: each message is still dead-lettered or back in the work queue", async () => {

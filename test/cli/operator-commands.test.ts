@@ -1,27 +1,22 @@
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
-import amqp, { type Channel, type ChannelModel } from "amqplib";
+import type { Channel } from "amqplib";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  declareTopology,
-  deleteTopology,
-  EventPublisher,
-  type TopologyNames,
-  topologyNames,
-} from "../../src/queue/index.js";
+import { EventPublisher, type TopologyNames } from "../../src/queue/index.js";
 import { parseComposeFinishedEvent } from "../../src/schemas/event.js";
 import { createPool, recordEvent, runMigrations } from "../../src/store/index.js";
 import { COMPOSES, loadCompose } from "../fixtures/composes.js";
-import { createTestDatabase, runPrefix, type TestDatabase, testAmqpUrl } from "../support/servers.js";
+import { createTestDatabase, type TestDatabase, testAmqpUrl } from "../support/servers.js";
+import { createTestTopology, type TestTopology } from "../support/topology.js";
 
 const run = promisify(execFile);
 const ROOT = new URL("../../", import.meta.url).pathname;
 let database: TestDatabase;
 let pool: pg.Pool;
 let names: TopologyNames;
-let model: ChannelModel;
+let topology: TestTopology;
 let channel: Channel;
 let env: Record<string, string>;
 
@@ -46,16 +41,8 @@ beforeAll(async () => {
   database = await createTestDatabase("ops");
   await runMigrations(database.url);
   pool = createPool(database.url, 2);
-  const prefix = runPrefix("ops");
-  names = topologyNames({
-    exchange: `${prefix}.events`,
-    routingKey: "compose.finished",
-    queue: `${prefix}.work`,
-    retryDelaysMs: [1000],
-  });
-  model = await amqp.connect(testAmqpUrl());
-  channel = await model.createChannel();
-  await declareTopology(channel, names);
+  topology = await createTestTopology("ops");
+  ({ names, channel } = topology);
   env = {
     DATABASE_URL: database.url,
     AMQP_URL: testAmqpUrl(),
@@ -66,8 +53,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await deleteTopology(channel, names);
-  await model.close();
+  await topology.remove();
   await pool.end();
   await database.drop();
 });
