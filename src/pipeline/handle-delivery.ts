@@ -12,6 +12,7 @@ import {
 } from "../schemas/event.js";
 import { recordStep, startAttempt } from "../store/attempts.js";
 import { findImportedNvr } from "../store/find-imported-nvr.js";
+import { getImport } from "../store/get-import.js";
 import { markFailed, noteRetryableError } from "../store/import-result.js";
 import { FINAL_STATES } from "../store/import-states.js";
 import { tryLockImport } from "../store/lock-import.js";
@@ -107,6 +108,12 @@ async function importCompose(
     };
   }
   const attempt = await startAttempt(lock.client, composeId);
+  // Read again under the lock: another worker may have moved the import on since the event was recorded.
+  const row = await getImport(lock.client, composeId);
+  if (!row) {
+    await lock.release();
+    throw new Error(`import ${composeId} vanished after it was recorded`);
+  }
   const ctx = {
     composeId,
     event,
@@ -118,7 +125,7 @@ async function importCompose(
     metrics: deps.metrics,
     logger,
     attempt,
-    row: (await recordEvent(lock.client, event)).row,
+    row,
   } as ImportContext;
   try {
     if (FINAL_STATES.has(ctx.row.state)) return { action: "ack" };
