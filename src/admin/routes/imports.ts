@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { composeStatusDocument } from "../../core/readers.js";
 import { ComposeStatusSchema } from "../../schemas/composer.js";
+import { getImport } from "../../store/get-import.js";
 import { IMPORT_STATES } from "../../store/import-states.js";
 import { getImportDetail } from "../../store/queries/import-detail.js";
 import { listImports } from "../../store/queries/list-imports.js";
@@ -108,9 +109,9 @@ export async function importRoutes(app: FastifyInstance, deps: AdminDeps): Promi
       errors: [400, 401, 404],
     },
     async ({ params }) => {
-      const detail = await getImportDetail(deps.pool, params.compose_id);
-      if (!detail?.row.cg_metadata) throw notFound(`CG metadata of import ${params.compose_id}`);
-      return detail.row.cg_metadata as Record<string, unknown>;
+      const row = await getImport(deps.pool, params.compose_id);
+      if (!row?.cg_metadata) throw notFound(`CG metadata of import ${params.compose_id}`);
+      return row.cg_metadata as Record<string, unknown>;
     },
   );
 
@@ -125,10 +126,10 @@ export async function importRoutes(app: FastifyInstance, deps: AdminDeps): Promi
       errors: [400, 401, 404],
     },
     async ({ params }) => {
-      const detail = await getImportDetail(deps.pool, params.compose_id);
-      const status = ComposeStatusSchema.safeParse(detail?.row.compose_status);
-      if (!detail || !status.success) throw notFound(`compose status of import ${params.compose_id}`);
-      return composeStatusDocument(status.data, detail.row.koji_build_id, detail.row.koji_task_id);
+      const row = await getImport(deps.pool, params.compose_id);
+      const status = ComposeStatusSchema.safeParse(row?.compose_status);
+      if (!row || !status.success) throw notFound(`compose status of import ${params.compose_id}`);
+      return composeStatusDocument(status.data, row.koji_build_id, row.koji_task_id);
     },
   );
 
