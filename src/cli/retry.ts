@@ -4,18 +4,15 @@ import { requeueImport } from "../admin/requeue-import.js";
 import { permanentError } from "../errors.js";
 import { withOperatorContext } from "./operator-context.js";
 import { print } from "./table.js";
-import { UsageError } from "./usage-error.js";
+import { UsageError, usageOnError } from "./usage-error.js";
 
 export const summary = "re-queue a failed or refunded import (retry COMPOSE_ID)";
 const USAGE = "usage: osbuild-koji-importer retry COMPOSE_ID [--json]";
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { json: { type: "boolean" } },
-    allowPositionals: true,
-    strict: false,
-  });
+  const { values, positionals } = usageOnError(USAGE, () =>
+    parseArgs({ args: argv, options: { json: { type: "boolean" } }, allowPositionals: true }),
+  );
   const [composeId] = positionals;
   if (positionals.length !== 1 || !z.uuid().safeParse(composeId).success)
     throw new UsageError("give one compose id", USAGE);

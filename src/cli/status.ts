@@ -5,18 +5,15 @@ import { getImportDetail } from "../store/queries/import-detail.js";
 import { listImports } from "../store/queries/list-imports.js";
 import { withOperatorContext } from "./operator-context.js";
 import { print, table } from "./table.js";
-import { UsageError } from "./usage-error.js";
+import { UsageError, usageOnError } from "./usage-error.js";
 
 export const summary = "show one import with its attempts, or the queue and import counts";
 const USAGE = "usage: osbuild-koji-importer status [COMPOSE_ID] [--json]";
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { json: { type: "boolean" } },
-    allowPositionals: true,
-    strict: false,
-  });
+  const { values, positionals } = usageOnError(USAGE, () =>
+    parseArgs({ args: argv, options: { json: { type: "boolean" } }, allowPositionals: true }),
+  );
   const json = values.json === true;
   if (positionals.length > 1) throw new UsageError("give at most one compose id", USAGE);
   const composeId = positionals[0];

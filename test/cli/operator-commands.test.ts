@@ -105,5 +105,7 @@ describe("SRE commands", () => {
     expect((await cli("dlq", "replay")).code).toBe(2);
     expect((await cli("imports", "list", "--state", "done")).code).toBe(2);
     expect((await cli("status", "not-an-id")).code).toBe(2);
+    expect((await cli("retry", "--force", "00000000-0000-4000-8000-000000000000")).code).toBe(2);
+    expect((await cli("status", "--verbose")).code).toBe(2);
   });
 });
