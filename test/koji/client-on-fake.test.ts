@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { Readable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { sslAuthenticator } from "../../src/koji/auth.js";
@@ -9,7 +10,6 @@ import { KojiSession } from "../../src/koji/session.js";
 import { KojiTransport } from "../../src/koji/transport.js";
 import { uploadDirectory, uploadFile } from "../../src/koji/upload.js";
 import { type FakeKojiHub, startFakeKojiHub } from "../fakes/koji/server.js";
-import { fileBytes } from "../fakes/koji/state.js";
 import { caught } from "../support/caught.js";
 
 /**
@@ -51,7 +51,7 @@ async function clientFor(target: FakeKojiHub, user = "osbuild"): Promise<KojiCli
 
 function hubFile(target: FakeKojiHub, directory: string, name: string): Buffer | undefined {
   const file = target.state.uploads.get(directory)?.files.get(name);
-  return file ? fileBytes(file) : undefined;
+  return file ? readFileSync(file.path) : undefined;
 }
 
 function pieces(data: Buffer, size = 4096): Readable {

@@ -161,6 +161,10 @@ describe("uploads", () => {
     expect((await fault(upload(koji, "../etc", "f.qcow2"))).faultString).toBe(
       "Invalid upload directory: ../etc",
     );
+    // The hub normalizes the path first (get_upload_path), so a climb hidden inside it is refused too.
+    expect((await fault(upload(koji, "a/../../etc", "f.qcow2"))).faultString).toBe(
+      "Invalid upload directory: a/../../etc",
+    );
     await upload(koji, "owned", "f.qcow2");
     expect((await fault(upload(stranger, "owned", "g.qcow2"))).faultString).toBe(
       "Invalid upload directory, not owner: owned",

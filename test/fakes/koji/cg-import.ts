@@ -1,9 +1,9 @@
+import { rmSync } from "node:fs";
 import type { FakeHubState } from "./hub-state.js";
 import {
   type Archive,
   type Build,
-  digest,
-  fileBytes,
+  fileDigest,
   GenericError,
   KeyErrorFault,
   kojiDate,
@@ -11,6 +11,7 @@ import {
   PythonError,
   STATE,
   type User,
+  uploadDirKey,
 } from "./state.js";
 
 type Json = Record<string, unknown>;
@@ -123,7 +124,7 @@ export function cgImport(
   }
 
   // prep_outputs: every file present with its size and checksum, and its type info.
-  const upload = hub.uploads.get(dir);
+  const upload = hub.uploads.get(uploadDirKey(dir));
   for (const output of outputs) {
     const filename = String(req(output, "filename"));
     const file = upload?.files.get(filename);
@@ -143,9 +144,7 @@ export function cgImport(
     if (!["md5", "sha256", "adler32"].includes(checksumType))
       throw GenericError(`Unsupported verify type: ${checksumType}`);
     const actual =
-      checksumType === "adler32"
-        ? String(req(output, "checksum"))
-        : digest(checksumType as "md5", fileBytes(file));
+      checksumType === "adler32" ? String(req(output, "checksum")) : fileDigest(file, checksumType as "md5");
     if (req(output, "checksum") !== actual) {
       throw GenericError(`File checksum mismatch for ${filename}: ${String(output.checksum)} != ${actual}`);
     }
@@ -210,7 +209,9 @@ export function cgImport(
           extra: (output.extra as Json | undefined) ?? null,
         });
       }
+      const file = upload?.files.get(filename);
       upload?.files.delete(filename);
+      if (file) rmSync(file.path, { force: true });
       moved.push(filename);
     }
   } catch (error) {

@@ -13,7 +13,10 @@ import {
   type User,
 } from "./state.js";
 
-/** Everything the fake hub knows, in memory: users, sessions, builds, upload directories, tasks. */
+/**
+ * Everything the fake hub knows, in memory: users, sessions, builds, upload directories, tasks; the uploaded
+ * files themselves are on disk under `workDir`.
+ */
 export class FakeHubState {
   private ids = 1000;
   readonly users = new Map<string, User>();
@@ -25,7 +28,10 @@ export class FakeHubState {
   readonly contentGenerators = new Set<string>(["osbuild"]);
   sessionLifetimeMs = Number.POSITIVE_INFINITY;
 
-  constructor(readonly archiveTypes: Record<string, string> = DEFAULT_ARCHIVE_TYPES) {}
+  constructor(
+    readonly workDir: string,
+    readonly archiveTypes: Record<string, string> = DEFAULT_ARCHIVE_TYPES,
+  ) {}
 
   nextId(): number {
     this.ids += 1;

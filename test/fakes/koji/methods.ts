@@ -1,17 +1,16 @@
-import { adler32Hex } from "../../../src/koji/adler32.js";
 import { cgImport } from "./cg-import.js";
 import type { FakeHubState } from "./hub-state.js";
 import {
   ActionNotAllowed,
   BUILD_STATES,
-  digest,
-  fileBytes,
+  fileDigest,
   GenericError,
   KeyErrorFault,
   nvrOf,
   PythonError,
   type Session,
   STATE,
+  uploadDirKey,
 } from "./state.js";
 
 type Args = unknown[];
@@ -94,15 +93,14 @@ export const METHODS: Record<string, Method> = {
     return build.archives.map((a) => ({ ...a, checksum_type: a.checksum_type, metadata_only: false }));
   },
   checkUpload: (hub, _session, [path, name], kwargs) => {
-    const file = hub.uploads.get(String(path).replace(/\/+$/, ""))?.files.get(String(name));
+    const file = hub.uploads.get(uploadDirKey(String(path)))?.files.get(String(name));
     if (!file) return null;
     const verify = kwargs.verify as string | undefined;
     const result: Kwargs = { size: file.size, mtime: file.mtime };
     if (verify) {
-      const bytes = fileBytes(file);
-      if (verify === "adler32") result.hexdigest = adler32Hex(bytes);
-      else if (verify === "md5" || verify === "sha256") result.hexdigest = digest(verify, bytes);
-      else throw GenericError(`Unsupported verify type: ${verify}`);
+      if (verify !== "adler32" && verify !== "md5" && verify !== "sha256")
+        throw GenericError(`Unsupported verify type: ${verify}`);
+      result.hexdigest = fileDigest(file, verify);
       result.sumlength = file.size;
     }
     return result;

@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import { decodeCall, encodeFault, encodeResponse, type XmlRpcValue } from "../../../src/koji/xmlrpc/index.js";
 import { createTestPki, type TestPki } from "../../koji/support/test-pki.js";
@@ -70,7 +73,7 @@ function send(res: ServerResponse, body: string, status = 200): void {
  */
 export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promise<FakeKojiHub> {
   const pki = createTestPki();
-  const state = new FakeHubState(options.archiveTypes);
+  const state = new FakeHubState(mkdtempSync(join(tmpdir(), "koji-fake-work-")), options.archiveTypes);
   const counters = { calls: {} as Record<string, number>, uploadBytes: 0, uploadChunks: 0 };
   const faults = {
     chunk: { count: 0, kind: "http500" as "http500" | "lock" },
@@ -243,6 +246,7 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       pki.cleanup();
+      rmSync(state.workDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,4 +1,7 @@
 import { createHash } from "node:crypto";
+import { closeSync, openSync, readSync } from "node:fs";
+import { posix } from "node:path";
+import { Adler32 } from "../../../src/koji/adler32.js";
 
 /** A fault the fake hub answers with: Koji's code (1 for a Python exception inside the hub) and text. */
 export class HubFault extends Error {
@@ -72,9 +75,12 @@ export interface Build {
   metadata: unknown;
 }
 
-/** One uploaded file: its bytes as received (tests and the demo upload small files; see README). */
+/**
+ * One uploaded file, on disk under the hub's work directory as Koji keeps it under /mnt/koji/work: memory stays
+ * flat however much is uploaded (the upload bench sends GiBs), and the hub's own file semantics come for free.
+ */
 export interface UploadedFile {
-  chunks: Buffer[];
+  path: string;
   size: number;
   mtime: number;
   locked: boolean;
@@ -85,12 +91,23 @@ export interface UploadDir {
   files: Map<string, UploadedFile>;
 }
 
-export function fileBytes(file: UploadedFile): Buffer {
-  return Buffer.concat(file.chunks, file.size);
+/** An upload directory as the hub names it: normalized (get_upload_path), without a trailing slash. */
+export function uploadDirKey(path: string): string {
+  return posix.normalize(path).replace(/\/+$/, "");
 }
 
-export function digest(type: "md5" | "sha256", data: Buffer): string {
-  return createHash(type).update(data).digest("hex");
+/** The digest the hub computes over a whole uploaded file (checkUpload's verify, CGImport's checksums). */
+export function fileDigest(file: UploadedFile, type: "md5" | "sha256" | "adler32"): string {
+  const hash = type === "adler32" ? new Adler32() : createHash(type);
+  const buffer = Buffer.allocUnsafe(1024 * 1024);
+  const fd = openSync(file.path, "r");
+  try {
+    for (let read = readSync(fd, buffer); read > 0; read = readSync(fd, buffer))
+      hash.update(buffer.subarray(0, read));
+  } finally {
+    closeSync(fd);
+  }
+  return hash instanceof Adler32 ? hash.hexdigest() : hash.digest("hex");
 }
 
 /** Koji's date strings: "2025-07-02 16:29:15.123456+00:00". */

@@ -1,6 +1,12 @@
-import { adler32Hex } from "../../../src/koji/adler32.js";
+import { createHash } from "node:crypto";
+import { mkdir, open } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { Adler32 } from "../../../src/koji/adler32.js";
 import type { FakeHubState } from "./hub-state.js";
-import { digest, fileBytes, GenericError, LockError, PythonError, type Session } from "./state.js";
+import { GenericError, LockError, PythonError, type Session, uploadDirKey } from "./state.js";
+
+/** Body pieces are written to the file in batches of about this size: one write per TLS record would be slow. */
+const WRITE_BATCH_BYTES = 1024 * 1024;
 
 /**
  * Koji's raw POST upload (`handle_upload`): checks the path as `get_upload_path` does (the first uploader owns
@@ -20,11 +26,12 @@ export async function handleUpload(
   const overwrite = query.get("overwrite") ?? "";
   const offset = Number(query.get("offset") ?? "0");
   if (name.includes("/") || name.startsWith(".")) throw GenericError(`Invalid upload filename: ${name}`);
-  const reldir = path.replace(/\/+$/, "");
-  if (!reldir || reldir.startsWith("..") || reldir.startsWith("/"))
+  // get_upload_path normalizes first, so "a/../../b" is refused as "../b" is (and cannot leave the work directory).
+  const reldir = uploadDirKey(path);
+  if (!path || reldir === "." || reldir.startsWith("..") || reldir.startsWith("/"))
     throw GenericError(`Invalid upload directory: ${path}`);
   if (!verify) throw PythonError("TypeError", "'NoneType' object is not callable");
-  if (!["md5", "adler32", "sha256"].includes(verify))
+  if (verify !== "md5" && verify !== "adler32" && verify !== "sha256")
     throw GenericError(`Unsupported verify type: ${verify}`);
 
   let dir = hub.uploads.get(reldir);
@@ -34,35 +41,50 @@ export async function handleUpload(
   } else if (dir.owner !== session.user.id) {
     throw GenericError(`Invalid upload directory, not owner: ${path}`);
   }
-  let file = dir.files.get(name);
-  if (file && offset === 0 && !overwrite)
+  const existing = dir.files.get(name);
+  if (existing && offset === 0 && !overwrite)
     throw GenericError(`upload path exists: /mnt/koji/work/${reldir}/${name}`);
-  if (!file) {
-    file = { chunks: [], size: 0, mtime: Date.now() / 1000, locked: false };
-    dir.files.set(name, file);
-  }
+  const file = existing ?? {
+    path: join(hub.workDir, reldir, name),
+    size: 0,
+    mtime: Date.now() / 1000,
+    locked: false,
+  };
   if (file.locked) throw LockError(`[Errno 11] Resource temporarily unavailable: ${name}`);
+  if (!existing) {
+    dir.files.set(name, file);
+    await mkdir(dirname(file.path), { recursive: true });
+  }
   file.locked = true;
+  const handle = await open(file.path, existing ? "r+" : "w+");
   try {
-    const parts: Buffer[] = [];
-    for await (const part of body) parts.push(part);
-    const chunk = Buffer.concat(parts);
-    if (offset === file.size) {
-      file.chunks.push(chunk);
-    } else {
-      // Writing at `offset` truncates what lay beyond it (overwrite), or leaves a hole before it, as the hub does.
-      const bytes = fileBytes(file);
-      const before =
-        offset <= bytes.length
-          ? bytes.subarray(0, offset)
-          : Buffer.concat([bytes, Buffer.alloc(offset - bytes.length)]);
-      file.chunks = [before, chunk];
+    // Writing at `offset` truncates what lay beyond it (overwrite), or leaves a hole before it, as the hub does.
+    if (offset < file.size) await handle.truncate(offset);
+    const sum = verify === "adler32" ? new Adler32() : createHash(verify);
+    let position = offset;
+    let batch: Buffer[] = [];
+    let batchBytes = 0;
+    const flush = async () => {
+      if (batchBytes === 0) return;
+      await handle.writev(batch, position);
+      position += batchBytes;
+      batch = [];
+      batchBytes = 0;
+    };
+    for await (const part of body) {
+      sum.update(part);
+      batch.push(part);
+      batchBytes += part.length;
+      if (batchBytes >= WRITE_BATCH_BYTES) await flush();
     }
-    file.size = offset + chunk.length;
+    await flush();
+    const length = position - offset;
+    file.size = offset + length;
     file.mtime = Date.now() / 1000;
-    const hexdigest = verify === "adler32" ? adler32Hex(chunk) : digest(verify as "md5", chunk);
-    return { size: chunk.length, fileverify: verify, offset, hexdigest };
+    const hexdigest = sum instanceof Adler32 ? sum.hexdigest() : sum.digest("hex");
+    return { size: length, fileverify: verify, offset, hexdigest };
   } finally {
+    await handle.close();
     file.locked = false;
   }
 }
