@@ -11,6 +11,7 @@ import { declareTopology, deleteTopology, topologyNames } from "../src/queue/top
 import { namesFromConfig } from "../src/service/admin.js";
 import { startWorker } from "../src/service/worker.js";
 import { runMigrations } from "../src/store/migrate.js";
+import { cpuSecondsBetween, cpuSnapshot } from "./cpu-by-process.js";
 
 /**
  * N compose-finished events through the whole service (real RabbitMQ and PostgreSQL; the fakes in their own
@@ -74,7 +75,14 @@ async function main() {
   console.log(`preparing ${N} composes in the fakes' process ...`);
   const env = spawn(
     process.execPath,
-    ["--import", "tsx", "bench/pipeline-environment.ts", String(N), `/tmp/${tag}.json`],
+    [
+      ...(process.env.BENCH_CHILD_NODE_ARGS?.split(" ") ?? []),
+      "--import",
+      "tsx",
+      "bench/pipeline-environment.ts",
+      String(N),
+      `/tmp/${tag}.json`,
+    ],
     {
       stdio: ["ignore", "pipe", "inherit"],
     },
@@ -113,6 +121,8 @@ async function main() {
   }, 100);
   const pool = new pg.Pool({ connectionString: dbUrl.toString(), max: 2 });
   const publishedAt = new Map<string, number>();
+  const processes = { "importer (bench process)": process.pid, "fakes (composer + koji)": env.pid };
+  const cpuBefore = cpuSnapshot(processes);
   const started = Date.now();
   for (const event of events) {
     publishedAt.set(event.compose_id, Date.now());
@@ -126,6 +136,7 @@ async function main() {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const elapsed = (Date.now() - started) / 1000;
+  const cpuUsed = cpuSecondsBetween(cpuBefore, cpuSnapshot(processes));
   clearInterval(sampler);
   const { rows } = await pool.query(
     "SELECT compose_id, state, extract(epoch from imported_at) * 1000 AS at FROM imports",
@@ -146,6 +157,14 @@ async function main() {
   console.log(
     `RSS: peak ${mb(peakRss)} MB; first tenth of the run ${mb(Math.max(...rssSamples.slice(0, tenth)))} MB, last tenth ${mb(Math.max(...rssSamples.slice(-tenth)))} MB`,
   );
+
+  console.log(
+    `CPU during the import phase (${elapsed.toFixed(1)} s wall, 2 cores = ${(2 * elapsed).toFixed(1)} s):`,
+  );
+  for (const [label, seconds] of [...cpuUsed].slice(0, 6))
+    console.log(
+      `  ${label.padEnd(26)} ${seconds.toFixed(1).padStart(6)} s  ${((1000 * seconds) / N).toFixed(1)} ms/import`,
+    );
 
   await worker.stop();
   await deleteTopology(publisher.channel, namesFromConfig(config));

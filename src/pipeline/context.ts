@@ -4,7 +4,8 @@ import type { KojiClient } from "../koji/client.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import type { KojiComposeFinishedEvent } from "../schemas/event.js";
-import type { ImportRow } from "../store/import-row.js";
+import type { StepLog } from "../store/guarded-update.js";
+import type { DocumentColumn, ImportProgress, ImportRow } from "../store/import-row.js";
 import type { ArchiveTypeCache } from "./archive-types.js";
 
 /** Limits the pipeline enforces, from the configuration. */
@@ -28,5 +29,16 @@ export interface ImportContext {
   metrics: Metrics;
   logger: Logger;
   attempt: number;
+  /** The running step's line of the attempt log, written by the state change that ends the step. */
+  stepLog: StepLog;
   row: ImportRow;
+}
+
+/** Moves ctx.row on after a state change: the store returns the progress columns, the step has the documents. */
+export function advance(
+  ctx: ImportContext,
+  progress: ImportProgress,
+  documents: Partial<Pick<ImportRow, DocumentColumn>> = {},
+): void {
+  ctx.row = { ...ctx.row, ...progress, ...documents };
 }

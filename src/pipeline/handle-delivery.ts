@@ -12,7 +12,6 @@ import {
 } from "../schemas/event.js";
 import { recordStep, startAttempt } from "../store/attempts.js";
 import { findImportedNvr } from "../store/find-imported-nvr.js";
-import { getImport } from "../store/get-import.js";
 import { markFailed, noteRetryableError } from "../store/import-result.js";
 import { FINAL_STATES } from "../store/import-states.js";
 import { tryLockImport } from "../store/lock-import.js";
@@ -107,9 +106,8 @@ async function importCompose(
       composeId,
     };
   }
-  const attempt = await startAttempt(lock.client, composeId);
   // Read again under the lock: another worker may have moved the import on since the event was recorded.
-  const row = await getImport(lock.client, composeId);
+  const row = await startAttempt(lock.client, composeId);
   if (!row) {
     await lock.release();
     throw new Error(`import ${composeId} vanished after it was recorded`);
@@ -124,7 +122,7 @@ async function importCompose(
     settings: deps.settings,
     metrics: deps.metrics,
     logger,
-    attempt,
+    attempt: row.attempts,
     row,
   } as ImportContext;
   try {
@@ -149,10 +147,7 @@ async function importCompose(
     } catch (error) {
       throw new StepError("record", error);
     }
-    await runImport(ctx, async (step, startedAt, ms) => {
-      deps.metrics.stepDuration.observe({ step }, ms / 1000);
-      await recordStep(lock.client, { composeId, attempt, step, startedAt });
-    });
+    await runImport(ctx, (step, ms) => deps.metrics.stepDuration.observe({ step }, ms / 1000));
     deps.metrics.eventsConsumed.inc({ outcome: ctx.row.state === "imported" ? "imported" : ctx.row.state });
     deps.metrics.importsFinished.inc({ state: ctx.row.state });
     return { action: "ack" };

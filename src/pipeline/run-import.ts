@@ -38,13 +38,14 @@ export class StepError extends Error {
   }
 }
 
-/** Runs steps from the row's state until the import reaches a final state; a failing step throws StepError. */
-export async function runImport(
-  ctx: ImportContext,
-  onStep: (step: string, startedAt: Date, ms: number) => Promise<void>,
-) {
+/**
+ * Runs steps from the row's state until the import reaches a final state; a failing step throws StepError.
+ * A step ends with the state change that writes its "ok" line of the attempt log (ctx.stepLog), in one commit.
+ */
+export async function runImport(ctx: ImportContext, onStep: (step: string, ms: number) => void) {
   for (let step = STEP_FOR_STATE[ctx.row.state]; step; step = STEP_FOR_STATE[ctx.row.state]) {
     const startedAt = new Date();
+    ctx.stepLog = { attempt: ctx.attempt, step: step.name, startedAt };
     const logger = ctx.logger;
     ctx.logger = logger.child({ step: step.name });
     try {
@@ -54,7 +55,7 @@ export async function runImport(
     } finally {
       ctx.logger = logger;
     }
-    await onStep(step.name, startedAt, Date.now() - startedAt.getTime());
+    onStep(step.name, Date.now() - startedAt.getTime());
     crashPoint(step.after);
   }
 }

@@ -1,13 +1,18 @@
 import type { ImporterError } from "../errors.js";
 import type { Db } from "./db.js";
+import { type ImportRow, toImportRow } from "./import-row.js";
 
-/** Counts one handling of the compose and returns its number (1 for the first). */
-export async function startAttempt(db: Db, composeId: string): Promise<number> {
-  const result = await db.query<{ attempts: number }>(
-    "UPDATE imports SET attempts = attempts + 1, updated_at = now() WHERE compose_id = $1 RETURNING attempts",
+/**
+ * Counts one handling of the compose and returns the whole row as it now stands, documents included: read
+ * under the import's lock, it is where this attempt resumes. Its `attempts` is this attempt's number (1 for the
+ * first). Undefined when there is no such import.
+ */
+export async function startAttempt(db: Db, composeId: string): Promise<ImportRow | undefined> {
+  const result = await db.query(
+    "UPDATE imports SET attempts = attempts + 1, updated_at = now() WHERE compose_id = $1 RETURNING *",
     [composeId],
   );
-  return result.rows[0]?.attempts ?? 0;
+  return result.rows[0] ? toImportRow(result.rows[0]) : undefined;
 }
 
 /** One line of the attempt log: which step ran in which attempt, and how it ended. */

@@ -1,12 +1,22 @@
 import { permanentError } from "../errors.js";
 import type { Db } from "./db.js";
-import { type ImportRow, toImportRow } from "./import-row.js";
+import { type ImportProgress, PROGRESS_COLUMNS_SQL, toImportProgress } from "./import-row.js";
 import type { ImportState } from "./import-states.js";
+
+/** The attempt-log line of a step that ends with this update: written by the same statement, so in one commit. */
+export interface StepLog {
+  attempt: number;
+  step: string;
+  startedAt: Date;
+}
 
 /**
  * UPDATE imports SET <assignments> WHERE compose_id = $1 AND state = ANY(<from>): the state guard lives in the
  * statement, so an update that lost a race (or a bug that skips a step) changes nothing and says so.
  * `assignments` refers to the values as $3, $4, ... ($1 is the compose id, $2 the allowed states).
+ * `also` are further data-modifying statements of the same change (they read the matched row as `updated` and
+ * may use the values' parameters); with `log`, the step's "ok" line goes into the attempt log. Either happens in
+ * the same statement, so in the same commit, and only if the guard matched.
  */
 export async function guardedUpdate(
   db: Db,
@@ -14,13 +24,25 @@ export async function guardedUpdate(
   from: readonly ImportState[],
   assignments: string,
   values: unknown[] = [],
-): Promise<ImportRow> {
-  const result = await db.query(
-    `UPDATE imports SET ${assignments}, updated_at = now()
+  options: { log?: StepLog; also?: string[] } = {},
+): Promise<ImportProgress> {
+  const update = `UPDATE imports SET ${assignments}, updated_at = now()
      WHERE compose_id = $1 AND state = ANY($2::text[])
-     RETURNING *`,
-    [composeId, from, ...values],
-  );
+     RETURNING ${PROGRESS_COLUMNS_SQL}`;
+  const params: unknown[] = [composeId, from, ...values];
+  const effects = [...(options.also ?? [])];
+  if (options.log) {
+    const at = params.length + 1;
+    effects.push(`INSERT INTO import_attempts (compose_id, attempt, step, outcome, started_at)
+       SELECT compose_id, $${at}, $${at + 1}, 'ok', $${at + 2} FROM updated`);
+    params.push(options.log.attempt, options.log.step, options.log.startedAt);
+  }
+  const sql =
+    effects.length === 0
+      ? update
+      : `WITH updated AS (${update}), ${effects.map((effect, i) => `effect${i} AS (${effect})`).join(", ")}
+     SELECT * FROM updated`;
+  const result = await db.query(sql, params);
   const row = result.rows[0];
   if (!row) {
     throw permanentError(
@@ -28,5 +50,5 @@ export async function guardedUpdate(
       `import ${composeId} is not in state ${from.join(" or ")}; another worker or an operator changed it`,
     );
   }
-  return toImportRow(row);
+  return toImportProgress(row);
 }

@@ -21,6 +21,7 @@ export interface ImportRow {
   attempts: number;
   last_error_code: string | null;
   last_error: string | null;
+  last_error_class: "retryable" | "permanent" | null;
   reservation_started_at: Date | null;
   uploads_waiting_since: Date | null;
   import_started_at: Date | null;
@@ -29,13 +30,64 @@ export interface ImportRow {
   imported_at: Date | null;
 }
 
+/** The columns that hold documents (composer's answers, the CG document): large, and written once each. */
+export const DOCUMENT_COLUMNS = [
+  "event",
+  "compose_status",
+  "compose_logs",
+  "compose_manifests",
+  "cg_metadata",
+] as const;
+export type DocumentColumn = (typeof DOCUMENT_COLUMNS)[number];
+
+/**
+ * The row without its documents: what a state change returns. Each document is written by one step, which
+ * already holds it, so reading the documents back on every UPDATE would only cost Postgres and the worker time
+ * (detoasting, jsonb to text, JSON.parse) for data the worker has.
+ */
+export type ImportProgress = Omit<ImportRow, DocumentColumn>;
+
+/** Every column of `imports` but the documents, for RETURNING and SELECT lists (kept in step by a store test). */
+export const PROGRESS_COLUMNS = [
+  "compose_id",
+  "state",
+  "koji_server",
+  "koji_task_id",
+  "name",
+  "version",
+  "release",
+  "upload_directory",
+  "koji_build_id",
+  "koji_token",
+  "reservation_source",
+  "attempts",
+  "last_error_code",
+  "last_error",
+  "last_error_class",
+  "reservation_started_at",
+  "uploads_waiting_since",
+  "import_started_at",
+  "created_at",
+  "updated_at",
+  "imported_at",
+] as const;
+export const PROGRESS_COLUMNS_SQL = PROGRESS_COLUMNS.join(", ");
+
 const BIGINT_COLUMNS = ["koji_task_id", "koji_build_id"] as const;
 
-export function toImportRow(raw: Record<string, unknown>): ImportRow {
-  const row = { ...raw } as Record<string, unknown>;
+function convertBigints(raw: Record<string, unknown>): Record<string, unknown> {
+  const row = { ...raw };
   for (const column of BIGINT_COLUMNS)
     if (row[column] !== null && row[column] !== undefined) row[column] = Number(row[column]);
-  return row as unknown as ImportRow;
+  return row;
+}
+
+export function toImportRow(raw: Record<string, unknown>): ImportRow {
+  return convertBigints(raw) as unknown as ImportRow;
+}
+
+export function toImportProgress(raw: Record<string, unknown>): ImportProgress {
+  return convertBigints(raw) as unknown as ImportProgress;
 }
 
 export function nvrOf(row: Pick<ImportRow, "name" | "version" | "release">): string {

@@ -1,6 +1,6 @@
 import type { ComposeFinishedEvent } from "../schemas/event.js";
 import type { Db } from "./db.js";
-import { type ImportRow, toImportRow } from "./import-row.js";
+import { type ImportProgress, PROGRESS_COLUMNS_SQL, toImportProgress } from "./import-row.js";
 
 /**
  * Inserts the compose's row on its first event and returns the row as it stands; a redelivered or duplicated
@@ -9,13 +9,13 @@ import { type ImportRow, toImportRow } from "./import-row.js";
 export async function recordEvent(
   db: Db,
   event: ComposeFinishedEvent,
-): Promise<{ row: ImportRow; inserted: boolean }> {
+): Promise<{ row: ImportProgress; inserted: boolean }> {
   const koji = event.koji;
   const inserted = await db.query(
     `INSERT INTO imports (compose_id, state, koji_server, koji_task_id, name, version, release, upload_directory, event)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (compose_id) DO NOTHING
-     RETURNING *`,
+     RETURNING ${PROGRESS_COLUMNS_SQL}`,
     [
       event.compose_id,
       koji ? "received" : "ignored",
@@ -28,7 +28,9 @@ export async function recordEvent(
       JSON.stringify(event),
     ],
   );
-  if (inserted.rows[0]) return { row: toImportRow(inserted.rows[0]), inserted: true };
-  const existing = await db.query("SELECT * FROM imports WHERE compose_id = $1", [event.compose_id]);
-  return { row: toImportRow(existing.rows[0]), inserted: false };
+  if (inserted.rows[0]) return { row: toImportProgress(inserted.rows[0]), inserted: true };
+  const existing = await db.query(`SELECT ${PROGRESS_COLUMNS_SQL} FROM imports WHERE compose_id = $1`, [
+    event.compose_id,
+  ]);
+  return { row: toImportProgress(existing.rows[0]), inserted: false };
 }

@@ -1,12 +1,12 @@
 import type { Db } from "./db.js";
-import { guardedUpdate } from "./guarded-update.js";
-import type { ImportRow } from "./import-row.js";
+import { guardedUpdate, type StepLog } from "./guarded-update.js";
+import type { ImportProgress } from "./import-row.js";
 
 /**
  * Set before CGInitBuild is sent. If the worker dies before saveReservation, the next try sees this mark
  * with no token and knows a BUILDING build of this NVR may be its own orphan (see pipeline/reserve.ts).
  */
-export function markReservationStarted(db: Db, composeId: string): Promise<ImportRow> {
+export function markReservationStarted(db: Db, composeId: string): Promise<ImportProgress> {
   return guardedUpdate(
     db,
     composeId,
@@ -21,12 +21,14 @@ export function saveReservation(
   composeId: string,
   reservation: { buildId: number; token: string; source: "composer" | "importer" },
   document: unknown,
-): Promise<ImportRow> {
+  log?: StepLog,
+): Promise<ImportProgress> {
   return guardedUpdate(
     db,
     composeId,
     ["assembled"],
     "state = 'reserved', koji_build_id = $3, koji_token = $4, reservation_source = $5, cg_metadata = $6",
     [reservation.buildId, reservation.token, reservation.source, JSON.stringify(document)],
+    { log },
   );
 }

@@ -1,37 +1,47 @@
-import type pg from "pg";
 import type { CgMetadata } from "../schemas/cg-metadata.js";
-import { inTransaction } from "./db.js";
-import { guardedUpdate } from "./guarded-update.js";
-import type { ImportRow } from "./import-row.js";
+import type { Db } from "./db.js";
+import { guardedUpdate, type StepLog } from "./guarded-update.js";
+import type { ImportProgress } from "./import-row.js";
 
-/** Stores the CG document and one row per output (with its `extra.image`) in one transaction. */
+/**
+ * Stores the CG document and one row per output (with its `extra.image`) in one statement: the outputs of an
+ * earlier assembly (an operator's retry) are replaced, those no longer produced removed.
+ */
 export function saveAssembled(
-  client: pg.PoolClient | pg.Client,
+  db: Db,
   composeId: string,
   document: CgMetadata,
-): Promise<ImportRow> {
-  return inTransaction(client, async () => {
-    const row = await guardedUpdate(client, composeId, ["fetched"], "state = 'assembled', cg_metadata = $3", [
-      JSON.stringify(document),
-    ]);
-    await client.query("DELETE FROM import_outputs WHERE compose_id = $1", [composeId]);
-    for (const output of document.output) {
-      const extraImage = (output.extra as { image?: unknown } | undefined)?.image;
-      await client.query(
+  log?: StepLog,
+): Promise<ImportProgress> {
+  const outputs = document.output.map((output) => ({
+    filename: output.filename,
+    type: output.type,
+    arch: output.arch,
+    filesize: output.filesize,
+    checksum_type: output.checksum_type,
+    checksum: output.checksum,
+    extra_image: (output.extra as { image?: unknown } | undefined)?.image ?? null,
+  }));
+  return guardedUpdate(
+    db,
+    composeId,
+    ["fetched"],
+    "state = 'assembled', cg_metadata = $3",
+    [JSON.stringify(document), JSON.stringify(outputs)],
+    {
+      log,
+      also: [
+        `DELETE FROM import_outputs AS o USING updated
+         WHERE o.compose_id = updated.compose_id
+           AND o.filename NOT IN (SELECT filename FROM jsonb_to_recordset($4::jsonb) AS n(filename text))`,
         `INSERT INTO import_outputs (compose_id, filename, type, arch, filesize, checksum_type, checksum, extra_image)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [
-          composeId,
-          output.filename,
-          output.type,
-          output.arch,
-          output.filesize,
-          output.checksum_type,
-          output.checksum,
-          extraImage === undefined ? null : JSON.stringify(extraImage),
-        ],
-      );
-    }
-    return row;
-  });
+         SELECT updated.compose_id, n.filename, n.type, n.arch, n.filesize, n.checksum_type, n.checksum, n.extra_image
+         FROM updated, jsonb_to_recordset($4::jsonb) AS n(filename text, type text, arch text, filesize bigint,
+                                                         checksum_type text, checksum text, extra_image jsonb)
+         ON CONFLICT (compose_id, filename) DO UPDATE
+         SET type = EXCLUDED.type, arch = EXCLUDED.arch, filesize = EXCLUDED.filesize,
+             checksum_type = EXCLUDED.checksum_type, checksum = EXCLUDED.checksum, extra_image = EXCLUDED.extra_image`,
+      ],
+    },
+  );
 }

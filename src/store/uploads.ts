@@ -1,9 +1,9 @@
 import type { Db } from "./db.js";
-import { guardedUpdate } from "./guarded-update.js";
-import type { ImportRow } from "./import-row.js";
+import { guardedUpdate, type StepLog } from "./guarded-update.js";
+import type { ImportProgress } from "./import-row.js";
 
 /** The first time an upload was found missing or short: the start of the bounded wait for hub replicas. */
-export function markUploadsWaiting(db: Db, composeId: string): Promise<ImportRow> {
+export function markUploadsWaiting(db: Db, composeId: string): Promise<ImportProgress> {
   return guardedUpdate(
     db,
     composeId,
@@ -12,6 +12,8 @@ export function markUploadsWaiting(db: Db, composeId: string): Promise<ImportRow
   );
 }
 
-export function markUploaded(db: Db, composeId: string): Promise<ImportRow> {
-  return guardedUpdate(db, composeId, ["reserved"], "state = 'uploaded', uploads_waiting_since = NULL");
+export function markUploaded(db: Db, composeId: string, log?: StepLog): Promise<ImportProgress> {
+  return guardedUpdate(db, composeId, ["reserved"], "state = 'uploaded', uploads_waiting_since = NULL", [], {
+    log,
+  });
 }

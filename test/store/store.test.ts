@@ -1,7 +1,10 @@
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assembleCgMetadata } from "../../src/core/assemble.js";
 import { ImporterError, permanentError } from "../../src/errors.js";
+import { ComposeLogsSchema } from "../../src/schemas/composer.js";
 import { parseComposeFinishedEvent } from "../../src/schemas/event.js";
+import { DOCUMENT_COLUMNS, PROGRESS_COLUMNS } from "../../src/store/import-row.js";
 import {
   createPool,
   findImportedNvr,
@@ -14,6 +17,7 @@ import {
   pendingMigrations,
   recordEvent,
   runMigrations,
+  saveAssembled,
   saveFetched,
   tryLockImport,
 } from "../../src/store/index.js";
@@ -58,6 +62,13 @@ describe("migrations", () => {
     const states = [...(result.rows[0]?.def ?? "").matchAll(/'(\w+)'/g)].map((m) => m[1]);
     expect(states).toEqual([...IMPORT_STATES]);
   });
+
+  it("leave no column of imports out of the progress and document lists the store reads", async () => {
+    const result = await pool.query<{ column_name: string }>(
+      "SELECT column_name FROM information_schema.columns WHERE table_name = 'imports' ORDER BY 1",
+    );
+    expect(result.rows.map((r) => r.column_name)).toEqual([...PROGRESS_COLUMNS, ...DOCUMENT_COLUMNS].sort());
+  });
 });
 
 describe("import rows", () => {
@@ -85,10 +96,60 @@ describe("import rows", () => {
     expect((await getImport(pool, id))?.state).toBe("received");
     const fetched = await saveFetched(pool, id, { status: { a: 1 }, logs: { b: 2 }, manifests: { c: 3 } });
     expect(fetched.state).toBe("fetched");
-    expect(fetched.compose_logs).toEqual({ b: 2 });
+    expect(fetched).not.toHaveProperty("compose_logs");
+    expect((await getImport(pool, id))?.compose_logs).toEqual({ b: 2 });
     await expect(saveFetched(pool, id, { status: {}, logs: {}, manifests: {} })).rejects.toThrow(
       /not in state received/,
     );
+  });
+
+  it("writes a step's attempt-log line with its state change, and none when the guard refuses", async () => {
+    const id = "11111111-2222-4333-8444-555555555555";
+    await recordEvent(pool, { ...event(), compose_id: id });
+    const log = { attempt: 1, step: "fetch", startedAt: new Date("2026-01-02T03:04:05Z") };
+    await saveFetched(pool, id, { status: {}, logs: {}, manifests: {} }, log);
+    await expect(saveFetched(pool, id, { status: {}, logs: {}, manifests: {} }, log)).rejects.toThrow(
+      /not in state received/,
+    );
+    const lines = await pool.query(
+      "SELECT attempt, step, outcome, started_at FROM import_attempts WHERE compose_id = $1",
+      [id],
+    );
+    expect(lines.rows).toEqual([{ attempt: 1, step: "fetch", outcome: "ok", started_at: log.startedAt }]);
+  });
+
+  it("stores the assembled outputs in one statement, replacing those of an earlier assembly", async () => {
+    const id = "11111111-2222-4333-8444-666666666666";
+    const compose = loadCompose(COMPOSES.success);
+    const parsed = parseComposeFinishedEvent({ ...compose.event, compose_id: id });
+    const document = assembleCgMetadata({
+      event: parsed as never,
+      logs: ComposeLogsSchema.parse(compose.logs),
+    });
+    await recordEvent(pool, parsed);
+    await pool.query("UPDATE imports SET state = 'fetched' WHERE compose_id = $1", [id]);
+    await pool.query(
+      "INSERT INTO import_outputs VALUES ($1, 'gone.qcow2', 'image', 'x86_64', 1, 'md5', 'x', NULL)",
+      [id],
+    );
+    const log = { attempt: 1, step: "assemble", startedAt: new Date() };
+    expect((await saveAssembled(pool, id, document, log)).state).toBe("assembled");
+    const outputs = await pool.query(
+      "SELECT filename, type, filesize, extra_image FROM import_outputs WHERE compose_id = $1 ORDER BY filename",
+      [id],
+    );
+    const expected = document.output
+      .map((o) => ({
+        filename: o.filename,
+        type: o.type,
+        filesize: String(o.filesize),
+        extra_image: (o.extra as { image?: unknown } | undefined)?.image ?? null,
+      }))
+      .sort((a, b) => a.filename.localeCompare(b.filename));
+    expect(outputs.rows).toEqual(expected);
+    expect((await getImport(pool, id))?.cg_metadata).toEqual(JSON.parse(JSON.stringify(document)));
+    const lines = await pool.query("SELECT step FROM import_attempts WHERE compose_id = $1", [id]);
+    expect(lines.rows).toEqual([{ step: "assemble" }]);
   });
 
   it("ends a failure with its error and forgets the token", async () => {

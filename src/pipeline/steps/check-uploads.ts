@@ -1,7 +1,7 @@
 import { permanentError, retryableError } from "../../errors.js";
 import type { CgMetadata } from "../../schemas/cg-metadata.js";
 import { markUploaded, markUploadsWaiting } from "../../store/uploads.js";
-import type { ImportContext } from "../context.js";
+import { advance, type ImportContext } from "../context.js";
 
 /** Outputs that are not (wholly) in the upload directory: each with what the hub has, if anything. */
 export async function missingUploads(ctx: ImportContext): Promise<string[]> {
@@ -27,10 +27,10 @@ export async function missingUploads(ctx: ImportContext): Promise<string[]> {
 export async function checkUploads(ctx: ImportContext): Promise<void> {
   const missing = await missingUploads(ctx);
   if (missing.length === 0) {
-    ctx.row = await markUploaded(ctx.db, ctx.composeId);
+    advance(ctx, await markUploaded(ctx.db, ctx.composeId, ctx.stepLog));
     return;
   }
-  ctx.row = await markUploadsWaiting(ctx.db, ctx.composeId);
+  advance(ctx, await markUploadsWaiting(ctx.db, ctx.composeId));
   const directory = ctx.event.koji.upload_directory;
   const waitedMs = Date.now() - (ctx.row.uploads_waiting_since?.getTime() ?? Date.now());
   const details = { upload_directory: directory, missing };

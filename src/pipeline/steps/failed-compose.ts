@@ -1,7 +1,7 @@
 import { permanentError } from "../../errors.js";
 import { ComposeStatusSchema } from "../../schemas/composer.js";
 import { markFailed } from "../../store/import-result.js";
-import type { ImportContext } from "../context.js";
+import { advance, type ImportContext } from "../context.js";
 import { composerReservation } from "./fetch.js";
 import { refundReservation } from "./refund.js";
 
@@ -21,6 +21,6 @@ export async function finishFailedCompose(ctx: ImportContext): Promise<void> {
   const reason =
     status.image_statuses?.find((s) => s.error)?.error?.reason ?? status.image_status.error?.reason;
   const error = permanentError("COMPOSE_FAILED", `the compose failed${reason ? `: ${reason}` : ""}`);
-  ctx.row = await markFailed(ctx.db, ctx.composeId, error, refunded ? "refunded" : "failed");
+  advance(ctx, await markFailed(ctx.db, ctx.composeId, error, refunded ? "refunded" : "failed", ctx.stepLog));
   ctx.logger.info({ refunded }, "compose failed; recorded");
 }

@@ -1,6 +1,6 @@
 import { ComposeLogsSchema } from "../../schemas/composer.js";
 import { saveFetched } from "../../store/save-fetched.js";
-import type { ImportContext } from "../context.js";
+import { advance, type ImportContext } from "../context.js";
 
 /**
  * Step 2: what composer reports about the compose. A compose still `pending` fails retryable
@@ -12,7 +12,12 @@ export async function fetchCompose(ctx: ImportContext): Promise<void> {
     ctx.composer.getComposeLogs(ctx.composeId),
     ctx.composer.getComposeManifests(ctx.composeId),
   ]);
-  ctx.row = await saveFetched(ctx.db, ctx.composeId, { status, logs, manifests });
+  const responses = { status, logs, manifests };
+  advance(ctx, await saveFetched(ctx.db, ctx.composeId, responses, ctx.stepLog), {
+    compose_status: status,
+    compose_logs: logs,
+    compose_manifests: manifests,
+  });
 }
 
 /** Composer's own CGInitBuild reservation, when its koji-init job made one. */

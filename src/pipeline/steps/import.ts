@@ -2,7 +2,7 @@ import { permanentError, toImporterError } from "../../errors.js";
 import { BUILD_STATE_NAMES, BuildState } from "../../koji/schemas.js";
 import { markImported, markImportStarted } from "../../store/import-result.js";
 import { nvrOf } from "../../store/import-row.js";
-import type { ImportContext } from "../context.js";
+import { advance, type ImportContext } from "../context.js";
 import { crashPoint } from "../crash-hook.js";
 import { missingUploads } from "./check-uploads.js";
 
@@ -17,11 +17,11 @@ export async function importBuild(ctx: ImportContext, metadataJson: string): Pro
   const token = ctx.row.koji_token as string;
   if (ctx.row.import_started_at !== null && (await alreadyImported(ctx, buildId))) return;
 
-  ctx.row = await markImportStarted(ctx.db, ctx.composeId);
+  advance(ctx, await markImportStarted(ctx.db, ctx.composeId));
   try {
     const build = await ctx.koji.CGImport(metadataJson, ctx.event.koji.upload_directory, token);
     crashPoint("import-call");
-    ctx.row = await markImported(ctx.db, ctx.composeId, build.id);
+    advance(ctx, await markImported(ctx.db, ctx.composeId, build.id, ctx.stepLog));
   } catch (error) {
     const failure = toImporterError(error);
     if (failure.code.startsWith("STORE_")) throw failure;
@@ -41,7 +41,7 @@ export async function importBuild(ctx: ImportContext, metadataJson: string): Pro
 async function alreadyImported(ctx: ImportContext, buildId: number): Promise<boolean> {
   const build = await ctx.koji.getBuild(nvrOf(ctx.row));
   if (build?.id === buildId && build.state === BuildState.COMPLETE) {
-    ctx.row = await markImported(ctx.db, ctx.composeId, buildId);
+    advance(ctx, await markImported(ctx.db, ctx.composeId, buildId, ctx.stepLog));
     ctx.logger.info({ koji_build_id: buildId }, "an earlier attempt had imported the build; recorded");
     return true;
   }

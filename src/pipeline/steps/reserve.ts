@@ -4,7 +4,7 @@ import { BUILD_STATE_NAMES, BuildState } from "../../koji/schemas.js";
 import type { CgMetadata } from "../../schemas/cg-metadata.js";
 import { nvrOf } from "../../store/import-row.js";
 import { markReservationStarted, saveReservation } from "../../store/reservation.js";
-import type { ImportContext } from "../context.js";
+import { advance, type ImportContext } from "../context.js";
 import { crashPoint } from "../crash-hook.js";
 import { composerReservation } from "./fetch.js";
 
@@ -18,27 +18,33 @@ export async function reserveBuild(ctx: ImportContext): Promise<void> {
   const document = ctx.row.cg_metadata as CgMetadata;
   const fromComposer = composerReservation(ctx);
   if (fromComposer) {
-    ctx.row = await saveReservation(
+    const reserved = withBuildId(document, fromComposer.buildId);
+    const progress = await saveReservation(
       ctx.db,
       ctx.composeId,
       { ...fromComposer, source: "composer" },
-      withBuildId(document, fromComposer.buildId),
+      reserved,
+      ctx.stepLog,
     );
+    advance(ctx, progress, { cg_metadata: reserved });
     return;
   }
   const triedBefore = ctx.row.reservation_started_at !== null;
-  ctx.row = await markReservationStarted(ctx.db, ctx.composeId);
+  advance(ctx, await markReservationStarted(ctx.db, ctx.composeId));
   if (triedBefore) await cancelOrphanedReservation(ctx);
 
   const { name, version, release } = ctx.event.koji;
   const reservation = await ctx.koji.CGInitBuild({ name, version, release });
   crashPoint("reserve-call");
-  ctx.row = await saveReservation(
+  const reserved = withBuildId(document, reservation.build_id);
+  const progress = await saveReservation(
     ctx.db,
     ctx.composeId,
     { buildId: reservation.build_id, token: reservation.token, source: "importer" },
-    withBuildId(document, reservation.build_id),
+    reserved,
+    ctx.stepLog,
   );
+  advance(ctx, progress, { cg_metadata: reserved });
   ctx.logger.info({ koji_build_id: reservation.build_id }, "build reserved");
 }
 
