@@ -63,8 +63,11 @@ export async function createHarness(label: string, env: Record<string, string> =
     ...env,
   };
   const config = loadConfig(fullEnv);
-  const publisher = await EventPublisher.open(testAmqpUrl());
-  const model: ChannelModel = await amqp.connect(testAmqpUrl());
+  // The broker named by the env (a test may bring its own node), for the worker and the test's own connections.
+  const publisher = await EventPublisher.open(fullEnv.AMQP_URL as string);
+  const model: ChannelModel = await amqp.connect(fullEnv.AMQP_URL as string);
+  // A test that restarts its broker leaves these connections closed under us; close() must still clean up.
+  model.on("error", () => undefined);
   const admin = await model.createChannel();
   // Declared up front, as a deployed importer would have, so an event published before a worker starts waits.
   await declareTopology(admin, namesFromConfig(config));
@@ -108,7 +111,7 @@ export async function createHarness(label: string, env: Record<string, string> =
       for (const worker of workers) await worker.stop();
       await deleteTopology(admin, namesFromConfig(config)).catch(() => undefined);
       await publisher.close();
-      await model.close();
+      await model.close().catch(() => undefined);
       await fakes.close();
       await pool.end();
       await database.drop();
