@@ -106,6 +106,14 @@ export const CheckUploadResultSchema = z
   .nullable();
 export type CheckUploadResult = z.infer<typeof CheckUploadResultSchema>;
 
+/**
+ * Reply to `system.multicall`: per call, in order, a one-element array holding its result or a fault struct
+ * (the hub's multiCall catches each call's fault so the others still run).
+ */
+export const MultiCallResultSchema = z.array(
+  z.union([z.tuple([z.unknown()]), z.looseObject({ faultCode: z.number().int(), faultString: z.string() })]),
+);
+
 /** Reply to a raw upload POST. */
 export const UploadChunkResultSchema = z.object({
   size: z.number().int().nonnegative(),

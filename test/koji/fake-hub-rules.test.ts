@@ -176,6 +176,35 @@ describe("uploads", () => {
     expect(await koji.checkUpload("check", "f.qcow2")).toMatchObject({ size: 10 });
     expect(await koji.checkUpload("check", "absent.qcow2")).toBeNull();
   });
+
+  it("runs system.multicall as the hub's multiCall: each result in a one-element array, each fault a struct", async () => {
+    await upload(koji, "multi", "f.qcow2");
+    const before = hub.counters.calls.checkUpload ?? 0;
+    const replies = await koji.session.call("system.multicall", [
+      [
+        { methodName: "checkUpload", params: ["multi", "f.qcow2"] },
+        { methodName: "checkUpload", params: ["multi", "absent.qcow2"] },
+        { methodName: "checkUpload", params: ["multi", "f.qcow2", { verify: "crc", __starstar: true }] },
+        { methodName: "noSuchMethod", params: [] },
+      ],
+    ]);
+    expect(replies).toEqual([
+      [expect.objectContaining({ size: 10 })],
+      [null],
+      { faultCode: 1000, faultString: "Unsupported verify type: crc" },
+      { faultCode: 1000, faultString: "Invalid method: noSuchMethod" },
+    ]);
+    expect(hub.counters.calls.checkUpload).toBe(before + 3);
+    // The client's batch check: sizes in the order asked, null for a missing file.
+    expect(await koji.checkUploads("multi", ["absent.qcow2", "f.qcow2"])).toEqual([
+      null,
+      expect.objectContaining({ size: 10 }),
+    ]);
+    // checkUpload checks the name as get_upload_path does; a fault for one file fails the batch, naming it.
+    const failure = await fault(koji.checkUploads("multi", ["f.qcow2", ".bad"]));
+    expect(failure.faultString).toBe("Invalid upload filename: .bad");
+    expect(failure.message).toContain("checkUpload(.bad)");
+  });
 });
 
 describe("CGImport rejections, in the hub's order, with the hub's words", () => {

@@ -7,17 +7,18 @@ import { advance, type ImportContext } from "../context.js";
 export async function missingUploads(ctx: ImportContext): Promise<string[]> {
   const document = ctx.row.cg_metadata as CgMetadata;
   const directory = ctx.event.koji.upload_directory;
-  const checks = await Promise.all(
-    document.output.map(async (output) => {
-      // Without `verify` checkUpload only stats the file: cheap. The hub checks checksums itself in CGImport.
-      const found = await ctx.koji.checkUpload(directory, output.filename);
-      if (!found) return `${output.filename} (missing)`;
-      if (found.size !== output.filesize)
-        return `${output.filename} (${found.size} of ${output.filesize} bytes)`;
-      return undefined;
-    }),
+  // Without `verify` checkUpload only stats the file: cheap. The hub checks checksums itself in CGImport.
+  const found = await ctx.koji.checkUploads(
+    directory,
+    document.output.map((output) => output.filename),
   );
-  return checks.filter((c): c is string => c !== undefined);
+  return document.output.flatMap((output, index) => {
+    const file = found[index];
+    if (!file) return [`${output.filename} (missing)`];
+    if (file.size !== output.filesize)
+      return [`${output.filename} (${file.size} of ${output.filesize} bytes)`];
+    return [];
+  });
 }
 
 /**

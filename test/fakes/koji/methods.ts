@@ -10,8 +10,8 @@ import {
   PythonError,
   type Session,
   STATE,
-  uploadDirKey,
 } from "./state.js";
+import { checkedUploadDir } from "./uploads.js";
 
 type Args = unknown[];
 type Kwargs = Record<string, unknown>;
@@ -93,7 +93,7 @@ export const METHODS: Record<string, Method> = {
     return build.archives.map((a) => ({ ...a, checksum_type: a.checksum_type, metadata_only: false }));
   },
   checkUpload: (hub, _session, [path, name], kwargs) => {
-    const file = hub.uploads.get(uploadDirKey(String(path)))?.files.get(String(name));
+    const file = hub.uploads.get(checkedUploadDir(String(path), String(name)))?.files.get(String(name));
     if (!file) return null;
     const verify = kwargs.verify as string | undefined;
     const result: Kwargs = { size: file.size, mtime: file.mtime };

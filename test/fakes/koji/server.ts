@@ -51,6 +51,7 @@ export interface FakeKojiHub {
 }
 
 const KOJI_VERSION = "1.35.3";
+const MULTICALL = "system.multicall";
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -162,8 +163,7 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
     const call = decodeCall(await readBody(req));
     const method = call.methodName;
     counters.calls[method] = (counters.calls[method] ?? 0) + 1;
-    const handler = METHODS[method];
-    if (!handler) throw new HubFault(1000, `Invalid method: ${method}`);
+    if (method !== MULTICALL && !METHODS[method]) throw new HubFault(1000, `Invalid method: ${method}`);
     const auth = session(req, url.searchParams);
     if (!auth) {
       if (method === "getAPIVersion") return send(res, encodeResponse(1));
@@ -171,28 +171,57 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
       throw AuthError("Not logged-in");
     }
     checkCallnum(auth.session, auth.callnum, method);
-    const last = call.params.at(-1);
-    const hasKwargs =
-      typeof last === "object" &&
-      last !== null &&
-      !Array.isArray(last) &&
-      (last as Record<string, unknown>).__starstar === true;
-    const args = hasKwargs ? call.params.slice(0, -1) : call.params;
-    const kwargs = hasKwargs ? { ...(last as Record<string, unknown>) } : {};
-    delete kwargs.__starstar;
-    if (method === "checkUpload" && faults.hidden > 0) {
-      faults.hidden -= 1;
-      return send(res, encodeResponse(null));
-    }
     const injected = method === "CGImport" ? faults.imports.shift() : undefined;
     if (injected && injected !== "reply-lost") throw new HubFault(injected.faultCode, injected.faultString);
-    const result = handler(state, auth.session, args, kwargs);
-    if (COMMITTING.has(method) && auth.callnum !== null) auth.session.lastCommittedCallnum = auth.callnum;
+    const result =
+      method === MULTICALL ? multiCall(auth, call.params[0]) : dispatch(auth, method, call.params);
     if (injected === "reply-lost") {
       res.socket?.destroy();
       return;
     }
     send(res, encodeResponse(result as XmlRpcValue));
+  }
+
+  /** One method on a logged-in session: keyword arguments split off as koji.decode_args does. */
+  function dispatch(auth: { session: Session; callnum: number | null }, method: string, params: unknown[]) {
+    const handler = METHODS[method];
+    if (!handler) throw new HubFault(1000, `Invalid method: ${method}`);
+    const last = params.at(-1);
+    const hasKwargs =
+      typeof last === "object" &&
+      last !== null &&
+      !Array.isArray(last) &&
+      (last as Record<string, unknown>).__starstar === true;
+    const args = hasKwargs ? params.slice(0, -1) : params;
+    const kwargs = hasKwargs ? { ...(last as Record<string, unknown>) } : {};
+    delete kwargs.__starstar;
+    if (method === "checkUpload" && faults.hidden > 0) {
+      faults.hidden -= 1;
+      return null;
+    }
+    const result = handler(state, auth.session, args, kwargs);
+    if (COMMITTING.has(method) && auth.callnum !== null) auth.session.lastCommittedCallnum = auth.callnum;
+    return result;
+  }
+
+  /**
+   * `system.multicall` as the hub's multiCall runs it: each call in turn, its result as a one-element array or
+   * its fault as a {faultCode, faultString} struct, so one failing call does not fail the others.
+   */
+  function multiCall(auth: { session: Session; callnum: number | null }, calls: unknown): unknown[] {
+    if (!Array.isArray(calls)) throw PythonError("TypeError", "'NoneType' object is not iterable");
+    return calls.map((entry) => {
+      const { methodName, params } = (entry ?? {}) as { methodName?: unknown; params?: unknown };
+      try {
+        if (typeof methodName !== "string" || !Array.isArray(params))
+          throw PythonError("KeyError", typeof methodName !== "string" ? "'methodName'" : "'params'");
+        counters.calls[methodName] = (counters.calls[methodName] ?? 0) + 1;
+        return [methodName === MULTICALL ? multiCall(auth, params[0]) : dispatch(auth, methodName, params)];
+      } catch (error) {
+        if (error instanceof HubFault) return { faultCode: error.faultCode, faultString: error.faultString };
+        return { faultCode: 1, faultString: `<class 'Exception'>: ${(error as Error).message}` };
+      }
+    });
   }
 
   const server = createServer(

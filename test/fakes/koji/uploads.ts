@@ -9,6 +9,18 @@ import { GenericError, LockError, PythonError, type Session, uploadDirKey } from
 const WRITE_BATCH_BYTES = 1024 * 1024;
 
 /**
+ * The checks of the hub's `get_upload_path`, which uploads and checkUpload share: a plain file name, and a
+ * directory that, normalized first, stays inside the work directory ("a/../../b" is refused as "../b" is).
+ */
+export function checkedUploadDir(path: string, name: string): string {
+  if (name.includes("/") || name.startsWith(".")) throw GenericError(`Invalid upload filename: ${name}`);
+  const reldir = uploadDirKey(path);
+  if (!path || reldir === "." || reldir.startsWith("..") || reldir.startsWith("/"))
+    throw GenericError(`Invalid upload directory: ${path}`);
+  return reldir;
+}
+
+/**
  * Koji's raw POST upload (`handle_upload`): checks the path as `get_upload_path` does (the first uploader owns
  * the directory), writes the chunk at `offset` (overwrite truncates there), holds the file's lock while it
  * writes (a second chunk meanwhile gets LockError), and answers the chunk's size and digest.
@@ -25,11 +37,7 @@ export async function handleUpload(
   const verify = query.get("fileverify") ?? "";
   const overwrite = query.get("overwrite") ?? "";
   const offset = Number(query.get("offset") ?? "0");
-  if (name.includes("/") || name.startsWith(".")) throw GenericError(`Invalid upload filename: ${name}`);
-  // get_upload_path normalizes first, so "a/../../b" is refused as "../b" is (and cannot leave the work directory).
-  const reldir = uploadDirKey(path);
-  if (!path || reldir === "." || reldir.startsWith("..") || reldir.startsWith("/"))
-    throw GenericError(`Invalid upload directory: ${path}`);
+  const reldir = checkedUploadDir(path, name);
   if (!verify) throw PythonError("TypeError", "'NoneType' object is not callable");
   if (verify !== "md5" && verify !== "adler32" && verify !== "sha256")
     throw GenericError(`Unsupported verify type: ${verify}`);
