@@ -160,7 +160,7 @@ async function main(): Promise<void> {
       const hub = { url: given, cert: String(args.cert), key: String(args.key), ca: String(args.ca) };
       return measureOn(runner, { ...hub, stop: async () => {} }, mode, chunkBytes, totalBytes);
     }
-    // A fresh hub each time: the fake hub keeps every uploaded byte in memory.
+    // A fresh hub each time, so every measurement starts from an empty upload directory.
     const hub = await startHub(hubScript);
     try {
       return measureOn(runner, hub, mode, chunkBytes, totalBytes);

@@ -19,17 +19,19 @@ import { cpuSecondsBetween, cpuSnapshot } from "./cpu-by-process.js";
  * N compose-finished events through the whole service (real RabbitMQ and PostgreSQL; the fakes in their own
  * process), beside a null consumer (consume + ack only) on the same broker in the same run. Prints imports per
  * second, publish→imported latency (p50/p99), the importer process's RSS and the CPU each participant used.
- * Run: npx tsx bench/pipeline.ts [N] [--rate R]
+ * Run: npx tsx bench/pipeline.ts [N] [--rate R] [--warmup W]
  * Without --rate the N events are published at once (the rate is the most the service can do; the latency is
  * mostly the backlog draining); with --rate they are published R per second, evenly spaced, so the latency is
- * one import's when the service keeps up.
+ * one import's when the service keeps up. W more events (default 200) go through first, unmeasured: the first
+ * seconds of a fresh worker (Koji login, TLS and database connections, JIT) are not its steady state.
  */
 const { values: options, positionals } = parseArgs({
   allowPositionals: true,
-  options: { rate: { type: "string" } },
+  options: { rate: { type: "string" }, warmup: { type: "string", default: "200" } },
 });
 const N = Number(positionals[0] ?? "2000");
 const RATE = options.rate === undefined ? undefined : Number(options.rate);
+const WARMUP = Number(options.warmup);
 const ADMIN_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const AMQP_URL = process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 const tag = `oki_bench_${process.pid}`;
@@ -82,7 +84,7 @@ async function main() {
   dbUrl.pathname = `/${tag}`;
   await runMigrations(dbUrl.toString());
 
-  console.log(`preparing ${N} composes in the fakes' process ...`);
+  console.log(`preparing ${WARMUP + N} composes in the fakes' process ...`);
   const env = spawn(
     process.execPath,
     [
@@ -90,7 +92,7 @@ async function main() {
       "--import",
       "tsx",
       "bench/pipeline-environment.ts",
-      String(N),
+      String(WARMUP + N),
       `/tmp/${tag}.json`,
     ],
     {
@@ -105,7 +107,9 @@ async function main() {
       );
     },
   );
-  const events = JSON.parse(readFileSync(ready.eventsFile, "utf8")) as Array<{ compose_id: string }>;
+  const prepared = JSON.parse(readFileSync(ready.eventsFile, "utf8")) as Array<{ compose_id: string }>;
+  const warmupEvents = prepared.slice(0, WARMUP);
+  const events = prepared.slice(WARMUP);
 
   const nullRate = await nullConsumerRate();
 
@@ -123,12 +127,22 @@ async function main() {
   const metrics = createMetrics();
   const worker = await startWorker(config, pino({ level: "silent" }), metrics);
   const publisher = await EventPublisher.open(AMQP_URL);
+  // The worker's own counter says when imports are done: polling the imports table would add its scans to the
+  // PostgreSQL CPU this bench measures.
+  const finished = async () =>
+    (await metrics.importsFinished.get()).values.reduce((sum, { value }) => sum + value, 0);
+  for (const event of warmupEvents)
+    await publisher.publishJson(config.AMQP_EXCHANGE, config.AMQP_ROUTING_KEY, event);
+  while ((await finished()) < WARMUP) await sleep(20);
+
   let peakRss = process.memoryUsage().rss;
   const rssSamples: number[] = [];
+  const heapSamples: number[] = [];
   const sampler = setInterval(() => {
-    const rss = process.memoryUsage().rss;
+    const { rss, heapUsed } = process.memoryUsage();
     peakRss = Math.max(peakRss, rss);
     rssSamples.push(rss);
+    heapSamples.push(heapUsed);
   }, 100);
   const pool = new pg.Pool({ connectionString: dbUrl.toString(), max: 2 });
   const publishedAt = new Map<string, number>();
@@ -143,25 +157,23 @@ async function main() {
     publishedAt.set(event.compose_id, Date.now());
     await publisher.publishJson(config.AMQP_EXCHANGE, config.AMQP_ROUTING_KEY, event);
   }
-  // The worker's own counter says when all are done: polling the imports table would add its scans to the
-  // PostgreSQL CPU this bench measures.
-  const finished = async () =>
-    (await metrics.importsFinished.get()).values.reduce((sum, { value }) => sum + value, 0);
-  while ((await finished()) < N) await sleep(20);
+  while ((await finished()) < WARMUP + N) await sleep(20);
   const elapsed = (Date.now() - started) / 1000;
   const cpuUsed = cpuSecondsBetween(cpuBefore, cpuSnapshot(processes));
   clearInterval(sampler);
   const { rows } = await pool.query(
     "SELECT compose_id, state, extract(epoch from imported_at) * 1000 AS at FROM imports",
   );
-  const imported = rows.filter((r) => r.state === "imported");
+  const imported = rows.filter((r) => r.state === "imported" && publishedAt.has(r.compose_id));
   const latencies = imported
     .map((r) => Number(r.at) - (publishedAt.get(r.compose_id) ?? 0))
     .sort((a, b) => a - b);
   const rate = imported.length / elapsed;
   const tenth = Math.max(1, Math.floor(rssSamples.length / 10));
   console.log(`\nnull consumer (consume + ack): ${nullRate.toFixed(0)} msg/s`);
-  console.log(RATE === undefined ? `published: all ${N} at once` : `published: ${RATE} events/s`);
+  console.log(
+    `${RATE === undefined ? `published: all ${N} at once` : `published: ${RATE} events/s`}, after ${WARMUP} unmeasured`,
+  );
   console.log(
     `importer: ${imported.length}/${N} imported in ${elapsed.toFixed(1)} s = ${rate.toFixed(1)} imports/s (${((100 * rate) / nullRate).toFixed(1)}% of null)`,
   );
@@ -171,6 +183,11 @@ async function main() {
   console.log(
     `RSS: peak ${mb(peakRss)} MB; first tenth of the run ${mb(Math.max(...rssSamples.slice(0, tenth)))} MB, last tenth ${mb(Math.max(...rssSamples.slice(-tenth)))} MB`,
   );
+  // The lowest heap of each tenth is what survived the collections in it: a leak shows as a rising floor.
+  const floors = Array.from({ length: 10 }, (_, i) =>
+    Math.min(...heapSamples.slice(i * tenth, (i + 1) * tenth).concat(Number.POSITIVE_INFINITY)),
+  ).filter(Number.isFinite);
+  console.log(`JS heap floor per tenth of the run: ${floors.map(mb).join(" ")} MB`);
 
   console.log(
     `CPU during the import phase (${elapsed.toFixed(1)} s wall, 2 cores = ${(2 * elapsed).toFixed(1)} s):`,
