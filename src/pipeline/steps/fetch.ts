@@ -12,8 +12,7 @@ export async function fetchCompose(ctx: ImportContext): Promise<void> {
     ctx.composer.getComposeLogs(ctx.composeId),
     ctx.composer.getComposeManifests(ctx.composeId),
   ]);
-  const responses = { status, logs, manifests };
-  advance(ctx, await saveFetched(ctx.db, ctx.composeId, responses, ctx.stepLog), {
+  advance(ctx, await saveFetched(ctx.db, ctx.composeId, { status, logs, manifests }, ctx.stepLog), {
     compose_status: status,
     compose_logs: logs,
     compose_manifests: manifests,

@@ -15,18 +15,9 @@ import { composerReservation } from "./fetch.js";
  * reserves again, so no build stays stuck in BUILDING.
  */
 export async function reserveBuild(ctx: ImportContext): Promise<void> {
-  const document = ctx.row.cg_metadata as CgMetadata;
   const fromComposer = composerReservation(ctx);
   if (fromComposer) {
-    const reserved = withBuildId(document, fromComposer.buildId);
-    const progress = await saveReservation(
-      ctx.db,
-      ctx.composeId,
-      { ...fromComposer, source: "composer" },
-      reserved,
-      ctx.stepLog,
-    );
-    advance(ctx, progress, { cg_metadata: reserved });
+    await storeReservation(ctx, fromComposer, "composer");
     return;
   }
   const triedBefore = ctx.row.reservation_started_at !== null;
@@ -36,16 +27,25 @@ export async function reserveBuild(ctx: ImportContext): Promise<void> {
   const { name, version, release } = ctx.event.koji;
   const reservation = await ctx.koji.CGInitBuild({ name, version, release });
   crashPoint("reserve-call");
-  const reserved = withBuildId(document, reservation.build_id);
+  await storeReservation(ctx, { buildId: reservation.build_id, token: reservation.token }, "importer");
+  ctx.logger.info({ koji_build_id: reservation.build_id }, "build reserved");
+}
+
+/** The reservation and the CG document that now names its build id, stored as the step's end. */
+async function storeReservation(
+  ctx: ImportContext,
+  reservation: { buildId: number; token: string },
+  source: "composer" | "importer",
+): Promise<void> {
+  const document = withBuildId(ctx.row.cg_metadata as CgMetadata, reservation.buildId);
   const progress = await saveReservation(
     ctx.db,
     ctx.composeId,
-    { buildId: reservation.build_id, token: reservation.token, source: "importer" },
-    reserved,
+    { ...reservation, source },
+    document,
     ctx.stepLog,
   );
-  advance(ctx, progress, { cg_metadata: reserved });
-  ctx.logger.info({ koji_build_id: reservation.build_id }, "build reserved");
+  advance(ctx, progress, { cg_metadata: document });
 }
 
 async function cancelOrphanedReservation(ctx: ImportContext): Promise<void> {
