@@ -24,6 +24,8 @@ import { cpuSecondsBetween, cpuSnapshot } from "./cpu-by-process.js";
  * mostly the backlog draining); with --rate they are published R per second, evenly spaced, so the latency is
  * one import's when the service keeps up. W more events (default 200) go through first, unmeasured: the first
  * seconds of a fresh worker (Koji login, TLS and database connections, JIT) are not its steady state.
+ * BENCH_CHILD_NODE_ARGS passes node flags to the fakes' process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), to
+ * profile the fakes the way `node --cpu-prof --import tsx bench/pipeline.ts` profiles the worker.
  */
 const { values: options, positionals } = parseArgs({
   allowPositionals: true,
