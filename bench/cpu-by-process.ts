@@ -49,3 +49,20 @@ export function cpuSecondsBetween(before: CpuSnapshot, after: CpuSnapshot): Map<
   }
   return new Map([...seconds].sort((a, b) => b[1] - a[1]));
 }
+
+/**
+ * The whole machine's busy CPU seconds (every state but idle and iowait, from /proc/stat's first line). Beside
+ * the per-process figures it shows what no listed process was charged for: processes that exited, interrupts,
+ * the hypervisor's steal.
+ */
+export function machineBusySeconds(): number {
+  try {
+    const fields =
+      readFileSync("/proc/stat", "utf8").split("\n")[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+    // user nice system idle iowait irq softirq steal (guest time is already inside user)
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    return (user + nice + system + irq + softirq + steal) / clockTicksPerSecond;
+  } catch {
+    return Number.NaN;
+  }
+}

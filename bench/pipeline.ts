@@ -13,7 +13,8 @@ import { declareTopology, deleteTopology, topologyNames } from "../src/queue/top
 import { namesFromConfig } from "../src/service/admin.js";
 import { startWorker } from "../src/service/worker.js";
 import { runMigrations } from "../src/store/migrate.js";
-import { cpuSecondsBetween, cpuSnapshot } from "./cpu-by-process.js";
+import { cpuSecondsBetween, cpuSnapshot, machineBusySeconds } from "./cpu-by-process.js";
+import { meanStages, stageTimes } from "./latency-breakdown.js";
 
 /**
  * N compose-finished events through the whole service (real RabbitMQ and PostgreSQL; the fakes in their own
@@ -150,6 +151,7 @@ async function main() {
   const publishedAt = new Map<string, number>();
   const processes = { "importer (bench process)": process.pid, "fakes (composer + koji)": env.pid };
   const cpuBefore = cpuSnapshot(processes);
+  const busyBefore = machineBusySeconds();
   const started = Date.now();
   for (const [i, event] of events.entries()) {
     if (RATE !== undefined) {
@@ -162,6 +164,7 @@ async function main() {
   while ((await finished()) < WARMUP + N) await sleep(20);
   const elapsed = (Date.now() - started) / 1000;
   const cpuUsed = cpuSecondsBetween(cpuBefore, cpuSnapshot(processes));
+  const busy = machineBusySeconds() - busyBefore;
   clearInterval(sampler);
   const { rows } = await pool.query(
     "SELECT compose_id, state, extract(epoch from imported_at) * 1000 AS at FROM imports",
@@ -171,6 +174,12 @@ async function main() {
     .map((r) => Number(r.at) - (publishedAt.get(r.compose_id) ?? 0))
     .sort((a, b) => a - b);
   const rate = imported.length / elapsed;
+  // Throughput over time: a rate that falls as the run goes on points at something that grows with the run.
+  const perTenth = Array.from({ length: 10 }, () => 0);
+  for (const r of imported) {
+    const tenth = Math.min(9, Math.floor((10 * (Number(r.at) - started)) / (1000 * elapsed)));
+    perTenth[tenth] = (perTenth[tenth] ?? 0) + 1;
+  }
   const tenth = Math.max(1, Math.floor(rssSamples.length / 10));
   console.log(`\nnull consumer (consume + ack): ${nullRate.toFixed(0)} msg/s`);
   console.log(
@@ -181,6 +190,25 @@ async function main() {
   );
   console.log(
     `latency publish→imported: p50 ${quantile(latencies, 0.5).toFixed(0)} ms, p99 ${quantile(latencies, 0.99).toFixed(0)} ms`,
+  );
+  console.log(`imports/s per tenth of the run: ${perTenth.map((n) => (n / (elapsed / 10)).toFixed(0)).join(" ")}`);
+  const failures = await pool.query<{ step: string; error_code: string; n: string }>(
+    "SELECT step, error_code || ' (' || left(error_message, 160) || ')' AS error_code, count(*) AS n FROM import_attempts WHERE outcome <> 'ok' GROUP BY 1, 2 ORDER BY 3 DESC",
+  );
+  console.log(
+    `failed attempts (then retried): ${failures.rows.map((f) => `${f.step} ${f.error_code} ×${f.n}`).join(", ") || "none"}`,
+  );
+  const byStage = [...(await stageTimes(pool, publishedAt)).values()].sort((a, b) => a.total - b.total);
+  const slowest = byStage.slice(Math.floor(0.99 * byStage.length));
+  console.log("mean ms per stage, all imports | slowest 1%:");
+  const slowMeans = new Map(meanStages(slowest));
+  const slowSeconds = new Set(slowest.map((t) => ((t.publishedAt - started) / 1000).toFixed(0)));
+  for (const [stage, ms] of meanStages(byStage))
+    console.log(
+      `  ${stage.padEnd(14)} ${ms.toFixed(1).padStart(8)} | ${(slowMeans.get(stage) ?? 0).toFixed(1).padStart(8)}`,
+    );
+  console.log(
+    `slowest 1% published at second(s) ${[...slowSeconds].sort((a, b) => +a - +b).join(", ")} of the run`,
   );
   console.log(
     `RSS: peak ${mb(peakRss)} MB; first tenth of the run ${mb(Math.max(...rssSamples.slice(0, tenth)))} MB, last tenth ${mb(Math.max(...rssSamples.slice(-tenth)))} MB`,
@@ -194,7 +222,11 @@ async function main() {
   console.log(
     `CPU during the import phase (${elapsed.toFixed(1)} s wall, 2 cores = ${(2 * elapsed).toFixed(1)} s):`,
   );
-  for (const [label, seconds] of [...cpuUsed].slice(0, 6))
+  const listed = [...cpuUsed].slice(0, 6);
+  console.log(
+    `  machine busy ${busy.toFixed(1)} s (${((100 * busy) / (2 * elapsed)).toFixed(0)}%), of which the processes below ${listed.reduce((sum, [, s]) => sum + s, 0).toFixed(1)} s`,
+  );
+  for (const [label, seconds] of listed)
     console.log(
       `  ${label.padEnd(26)} ${seconds.toFixed(1).padStart(6)} s  ${((1000 * seconds) / N).toFixed(1)} ms/import`,
     );

@@ -4,11 +4,11 @@ import { permanentError } from "../errors.js";
 import { gssapiAuthenticator, type KojiAuthenticator, sslAuthenticator } from "./auth.js";
 import { DEFAULT_CG_NAME, KojiClient } from "./client.js";
 import { KojiSession } from "./session.js";
-import { KojiTransport } from "./transport.js";
+import { DEFAULT_HUB_CONNECTIONS, KojiTransport } from "./transport.js";
 
 /**
- * The hubs this importer may import into, one session each, opened on first use and reused by every import for
- * that hub. An event naming any other hub is refused: the importer holds no credentials for it, and importing
+ * The hubs this importer may import into, one KojiSession each (its hub sessions logged in on first use) shared
+ * by every import for that hub. An event naming any other hub is refused: the importer holds no credentials for it, and importing
  * into a hub nobody configured would be a surprise nobody wants.
  */
 
@@ -88,6 +88,8 @@ export class KojiHubs {
       transport,
       authenticator,
       logger: this.options.logger?.child({ koji_hub: normalizeHubUrl(config.url) }),
+      // A request beyond the connection count waits for a connection anyway; a session more would sit idle.
+      maxSessions: this.options.connections ?? DEFAULT_HUB_CONNECTIONS,
     });
     return { client: new KojiClient(session, this.options.cgName ?? DEFAULT_CG_NAME), transport };
   }

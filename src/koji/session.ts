@@ -5,11 +5,13 @@ import { parseInput } from "../validation.js";
 import type { KojiAuthenticator } from "./auth.js";
 import { KojiFault, KojiFaultCode } from "./faults.js";
 import { type LoginReply, LoginReplySchema } from "./schemas.js";
-import type { HubReply, KojiTransport } from "./transport.js";
+import { SessionPool } from "./session-pool.js";
+import { DEFAULT_HUB_CONNECTIONS, type HubReply, type KojiTransport } from "./transport.js";
 import { decodeResponse, encodeCall, type XmlRpcDecoded, type XmlRpcValue } from "./xmlrpc/index.js";
 
 /**
- * One logged-in session on one hub, shared by every import that talks to that hub.
+ * The importer's calls to one hub, shared by every import that talks to that hub. Each request goes out on a hub
+ * session of its own (see SessionPool): Koji's sessions carry one call at a time.
  *
  * Koji numbers the calls of a session (callnum, from 0, one more per request) and remembers the number of the last
  * call that committed. A request carrying that same number again is refused with RetryError, because the hub
@@ -28,6 +30,8 @@ export interface KojiSessionOptions {
   /** Resends of a call that cannot have committed, after a transport failure or a 5xx. */
   transportRetries?: number;
   retryDelayMs?: number;
+  /** Hub sessions logged in at most, one per request in flight: the transport's connection count is the match. */
+  maxSessions?: number;
 }
 
 export interface CallOptions {
@@ -50,14 +54,16 @@ const MAX_SEQUENCE_RESENDS = 3;
 export class KojiSession {
   readonly hubUrl: URL;
   private readonly loginUrl: URL;
-  private active: ActiveSession | undefined;
-  private loggingIn: Promise<ActiveSession> | undefined;
+  private readonly sessions: SessionPool<ActiveSession>;
   private version: string | undefined;
   private logins = 0;
 
   constructor(private readonly options: KojiSessionOptions) {
     this.hubUrl = new URL(options.hubUrl);
     this.loginUrl = new URL(`${this.hubUrl.href.replace(/\/+$/, "")}/ssllogin`);
+    this.sessions = new SessionPool(options.maxSessions ?? DEFAULT_HUB_CONNECTIONS, () =>
+      this.performLogin(),
+    );
   }
 
   /** The hub's `Koji-Version` header, once any reply has been seen. */
@@ -66,17 +72,22 @@ export class KojiSession {
   }
 
   get loggedIn(): boolean {
-    return this.active !== undefined;
+    return this.sessions.size > 0;
   }
 
-  /** How many times this session has logged in (re-logins after AuthExpired included). */
+  /** How many hub sessions are logged in now. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** How many times this has logged in (more sessions for concurrent calls, re-logins after AuthExpired). */
   get loginCount(): number {
     return this.logins;
   }
 
   /** Logs in now if not yet logged in (the first call does this anyway). */
   async login(): Promise<void> {
-    await this.session();
+    this.sessions.giveBack(await this.sessions.lease());
   }
 
   async call(
@@ -98,17 +109,17 @@ export class KojiSession {
     });
   }
 
-  /** Ends the session on the hub. A failure here only costs the hub a stale session row, so it is logged. */
+  /** Ends the sessions on the hub. A failure here only costs the hub a stale session row, so it is logged. */
   async logout(): Promise<void> {
-    const active = this.active;
-    if (!active) return;
-    try {
-      await this.post(encodeCall("logout"), { "Content-Type": "text/xml" }, {}, active, active.callnum++);
-    } catch (e) {
-      this.options.logger?.warn({ err: e, hub: this.hubUrl.origin }, "Koji logout failed");
-    } finally {
-      if (this.active === active) this.active = undefined;
-    }
+    await Promise.all(
+      this.sessions.drain().map(async (active) => {
+        try {
+          await this.post(encodeCall("logout"), { "Content-Type": "text/xml" }, {}, active, active.callnum++);
+        } catch (e) {
+          this.options.logger?.warn({ err: e, hub: this.hubUrl.origin }, "Koji logout failed");
+        }
+      }),
+    );
   }
 
   private async send(
@@ -122,47 +133,55 @@ export class KojiSession {
     let retries = 0;
     let sequenceResends = 0;
     let reloggedIn = false;
+    let delayMs = 0;
     for (;;) {
-      const active = await this.session();
-      const callnum = active.callnum++;
-      let reply: HubReply;
+      // Waiting before a resend holds no session: another import's call may use it meanwhile.
+      if (delayMs > 0) await sleep(delayMs);
+      delayMs = 0;
+      const active = await this.sessions.lease();
       try {
-        reply = await this.post(body, headers, query, active, callnum);
-      } catch (e) {
-        const error =
-          e instanceof ImporterError ? e : retryableError("KOJI_TRANSPORT", String(e), { cause: e });
-        if (options.commits && mayHaveCommitted(error)) throw commitUncertain(method, callnum, error);
-        if (!error.retryable || retries >= maxRetries) throw error;
-        retries++;
-        this.options.logger?.info({ err: error, method, retry: retries }, "Koji call failed; resending");
-        await sleep((this.options.retryDelayMs ?? 500) * retries);
-        continue;
-      }
-      let decoded: ReturnType<typeof decodeResponse>;
-      try {
-        decoded = decodeResponse(reply.body);
-      } catch (e) {
-        if (options.commits) throw commitUncertain(method, callnum, e as ImporterError);
-        throw e;
-      }
-      if (decoded.kind === "result") return decoded.value;
+        const callnum = active.callnum++;
+        let reply: HubReply;
+        try {
+          reply = await this.post(body, headers, query, active, callnum);
+        } catch (e) {
+          const error =
+            e instanceof ImporterError ? e : retryableError("KOJI_TRANSPORT", String(e), { cause: e });
+          if (options.commits && mayHaveCommitted(error)) throw commitUncertain(method, callnum, error);
+          if (!error.retryable || retries >= maxRetries) throw error;
+          retries++;
+          this.options.logger?.info({ err: error, method, retry: retries }, "Koji call failed; resending");
+          delayMs = (this.options.retryDelayMs ?? 500) * retries;
+          continue;
+        }
+        let decoded: ReturnType<typeof decodeResponse>;
+        try {
+          decoded = decodeResponse(reply.body);
+        } catch (e) {
+          if (options.commits) throw commitUncertain(method, callnum, e as ImporterError);
+          throw e;
+        }
+        if (decoded.kind === "result") return decoded.value;
 
-      const fault = new KojiFault(decoded.faultCode, decoded.faultString, method);
-      if (!reloggedIn && needsNewSession(fault)) {
-        // The hub refused the session before running the method, so repeating the call is safe even if it commits.
-        reloggedIn = true;
-        this.forget(active);
-        this.options.logger?.info(
-          { method, fault: fault.faultName },
-          "Koji session no longer valid; logging in",
-        );
-        continue;
+        const fault = new KojiFault(decoded.faultCode, decoded.faultString, method);
+        if (!reloggedIn && needsNewSession(fault)) {
+          // The hub refused the session before running the method, so repeating the call is safe even if it commits.
+          reloggedIn = true;
+          this.sessions.discard(active);
+          this.options.logger?.info(
+            { method, fault: fault.faultName },
+            "Koji session no longer valid; logging in",
+          );
+          continue;
+        }
+        if (fault.faultCode === KojiFaultCode.SequenceError && sequenceResends < MAX_SEQUENCE_RESENDS) {
+          sequenceResends++;
+          continue;
+        }
+        throw fault;
+      } finally {
+        this.sessions.giveBack(active);
       }
-      if (fault.faultCode === KojiFaultCode.SequenceError && sequenceResends < MAX_SEQUENCE_RESENDS) {
-        sequenceResends++;
-        continue;
-      }
-      throw fault;
     }
   }
 
@@ -191,19 +210,6 @@ export class KojiSession {
     return reply;
   }
 
-  private forget(active: ActiveSession): void {
-    if (this.active === active) this.active = undefined;
-  }
-
-  /** The current session, logging in first if needed; concurrent callers share one login. */
-  private session(): Promise<ActiveSession> {
-    if (this.active) return Promise.resolve(this.active);
-    this.loggingIn ??= this.performLogin().finally(() => {
-      this.loggingIn = undefined;
-    });
-    return this.loggingIn;
-  }
-
   private async performLogin(): Promise<ActiveSession> {
     const extra = await this.options.authenticator.loginHeaders(this.hubUrl);
     const reply = await this.options.transport.post(
@@ -226,7 +232,6 @@ export class KojiSession {
       headerAuth: info["header-auth"],
       callnum: 0,
     };
-    this.active = active;
     this.logins++;
     this.options.logger?.info(
       { hub: this.hubUrl.origin, auth: this.options.authenticator.kind, header_auth: active.headerAuth },

@@ -17,6 +17,9 @@ export interface KojiTlsFiles {
   caFile?: string | undefined;
 }
 
+/** Parallel connections to a hub unless configured otherwise. */
+export const DEFAULT_HUB_CONNECTIONS = 8;
+
 export interface KojiTransportOptions {
   tls?: KojiTlsFiles;
   /** Limit for waiting on response headers and between body bytes. CGImport of a big build takes a while. */
@@ -152,7 +155,7 @@ export class KojiTransport {
       // that hint, and these bounds keep sockets warm between the chunks and calls of one import.
       keepAliveTimeout: 10_000,
       keepAliveMaxTimeout: 60_000,
-      connections: options.connections ?? 8,
+      connections: options.connections ?? DEFAULT_HUB_CONNECTIONS,
       maxResponseSize: options.maxResponseBytes ?? 64 * 1024 * 1024,
     });
     return new KojiTransport(agent, options.timeoutMs ?? 120_000);

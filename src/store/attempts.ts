@@ -1,6 +1,6 @@
 import type { ImporterError } from "../errors.js";
-import type { Db } from "./db.js";
-import { type ImportRow, toImportRow } from "./import-row.js";
+import { type Db, preparedQuery } from "./db.js";
+import { type ImportRow, ROW_COLUMNS_SQL, toImportRow } from "./import-row.js";
 
 /**
  * Counts one handling of the compose and returns the whole row as it now stands, documents included: read
@@ -8,8 +8,9 @@ import { type ImportRow, toImportRow } from "./import-row.js";
  * first). Undefined when there is no such import.
  */
 export async function startAttempt(db: Db, composeId: string): Promise<ImportRow | undefined> {
-  const result = await db.query(
-    "UPDATE imports SET attempts = attempts + 1, updated_at = now() WHERE compose_id = $1 RETURNING *",
+  const result = await preparedQuery(
+    db,
+    `UPDATE imports SET attempts = attempts + 1, updated_at = now() WHERE compose_id = $1 RETURNING ${ROW_COLUMNS_SQL}`,
     [composeId],
   );
   return result.rows[0] ? toImportRow(result.rows[0]) : undefined;
@@ -20,7 +21,8 @@ export async function recordStep(
   db: Db,
   entry: { composeId: string; attempt: number; step: string; startedAt: Date; error?: ImporterError },
 ): Promise<void> {
-  await db.query(
+  await preparedQuery(
+    db,
     `INSERT INTO import_attempts (compose_id, attempt, step, outcome, error_code, error_message, started_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7)`,
     [

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import pg from "pg";
 
 /** What a store operation runs its SQL on: the pool, or a client inside a transaction or holding a lock. */
@@ -24,4 +25,21 @@ export async function inTransaction<T>(
     await client.query("ROLLBACK").catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Runs `text` as a named prepared statement: PostgreSQL parses and plans it once per connection instead of on
+ * every call. For the import's statements that halves PostgreSQL's CPU per statement (a state change with its
+ * attempt-log line: 273 → 140 µs on the development machine). The name comes from the text, so one text is one
+ * statement on every connection. Only for statements with explicit column lists: a prepared `SELECT *` fails
+ * ("cached plan must not change result type") once a migration adds a column under a running worker.
+ * Needs a session to keep its statements: a direct connection, or PgBouncer 1.21+ with max_prepared_statements.
+ */
+export function preparedQuery<R extends pg.QueryResultRow = Record<string, unknown>>(
+  db: Db,
+  text: string,
+  values: unknown[],
+): Promise<pg.QueryResult<R>> {
+  const name = `oki_${createHash("sha1").update(text).digest("hex").slice(0, 24)}`;
+  return db.query<R>({ name, text, values });
 }

@@ -1,4 +1,4 @@
-import type { Db } from "./db.js";
+import { type Db, preparedQuery } from "./db.js";
 
 /** Another compose that already imported this NVR into this hub, if any: one NVR is one Koji build. */
 export async function findImportedNvr(
@@ -6,7 +6,8 @@ export async function findImportedNvr(
   composeId: string,
   nvr: { server: string; name: string; version: string; release: string },
 ): Promise<{ compose_id: string; koji_build_id: number } | undefined> {
-  const result = await db.query<{ compose_id: string; koji_build_id: string }>(
+  const result = await preparedQuery<{ compose_id: string; koji_build_id: string }>(
+    db,
     `SELECT compose_id, koji_build_id FROM imports
      WHERE koji_server = $1 AND name = $2 AND version = $3 AND release = $4 AND state = 'imported'
        AND compose_id <> $5`,

@@ -1,5 +1,5 @@
 import { permanentError } from "../errors.js";
-import type { Db } from "./db.js";
+import { type Db, preparedQuery } from "./db.js";
 import { type ImportProgress, PROGRESS_COLUMNS_SQL, toImportProgress } from "./import-row.js";
 import type { ImportState } from "./import-states.js";
 
@@ -42,7 +42,7 @@ export async function guardedUpdate(
       ? update
       : `WITH updated AS (${update}), ${effects.map((effect, i) => `effect${i} AS (${effect})`).join(", ")}
      SELECT * FROM updated`;
-  const result = await db.query(sql, params);
+  const result = await preparedQuery(db, sql, params);
   const row = result.rows[0];
   if (!row) {
     throw permanentError(

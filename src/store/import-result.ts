@@ -1,5 +1,5 @@
 import type { ImporterError } from "../errors.js";
-import type { Db } from "./db.js";
+import { type Db, preparedQuery } from "./db.js";
 import { guardedUpdate, type StepLog } from "./guarded-update.js";
 import type { ImportProgress } from "./import-row.js";
 import type { ImportState } from "./import-states.js";
@@ -47,7 +47,8 @@ export function markFailed(
 
 /** A retryable failure: the import stays where it is, with the error on record for SREs. */
 export async function noteRetryableError(db: Db, composeId: string, error: ImporterError): Promise<void> {
-  await db.query(
+  await preparedQuery(
+    db,
     `UPDATE imports SET last_error = $2, last_error_code = $3, last_error_class = 'retryable', updated_at = now()
      WHERE compose_id = $1`,
     [composeId, error.message, error.code],

@@ -73,6 +73,9 @@ export const PROGRESS_COLUMNS = [
 ] as const;
 export const PROGRESS_COLUMNS_SQL = PROGRESS_COLUMNS.join(", ");
 
+/** The whole row, named column by column: a statement prepared once must not depend on `*`. */
+export const ROW_COLUMNS_SQL = [...PROGRESS_COLUMNS, ...DOCUMENT_COLUMNS].join(", ");
+
 const BIGINT_COLUMNS = ["koji_task_id", "koji_build_id"] as const;
 
 function convertBigints(raw: Record<string, unknown>): Record<string, unknown> {

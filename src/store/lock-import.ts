@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { preparedQuery } from "./db.js";
 
 /**
  * A session advisory lock per compose, held on its own connection for the whole import: two workers that get
@@ -18,7 +19,8 @@ export async function tryLockImport(pool: pg.Pool, composeId: string): Promise<I
   const client = await pool.connect();
   const key = lockKey(composeId);
   try {
-    const result = await client.query<{ locked: boolean }>(
+    const result = await preparedQuery<{ locked: boolean }>(
+      client,
       "SELECT pg_try_advisory_lock($1::bigint) AS locked",
       [key],
     );
@@ -34,7 +36,7 @@ export async function tryLockImport(pool: pg.Pool, composeId: string): Promise<I
     client,
     async release() {
       try {
-        await client.query("SELECT pg_advisory_unlock($1::bigint)", [key]);
+        await preparedQuery(client, "SELECT pg_advisory_unlock($1::bigint)", [key]);
         client.release();
       } catch (error) {
         // A broken connection releases its locks on the server; drop it from the pool.

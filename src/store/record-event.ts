@@ -1,5 +1,6 @@
+import { retryableError } from "../errors.js";
 import type { ComposeFinishedEvent } from "../schemas/event.js";
-import type { Db } from "./db.js";
+import { type Db, preparedQuery } from "./db.js";
 import { type ImportProgress, PROGRESS_COLUMNS_SQL, toImportProgress } from "./import-row.js";
 
 /**
@@ -11,7 +12,8 @@ export async function recordEvent(
   event: ComposeFinishedEvent,
 ): Promise<{ row: ImportProgress; inserted: boolean }> {
   const koji = event.koji;
-  const inserted = await db.query(
+  const inserted = await preparedQuery(
+    db,
     `INSERT INTO imports (compose_id, state, koji_server, koji_task_id, name, version, release, upload_directory, event)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (compose_id) DO NOTHING
@@ -29,8 +31,14 @@ export async function recordEvent(
     ],
   );
   if (inserted.rows[0]) return { row: toImportProgress(inserted.rows[0]), inserted: true };
-  const existing = await db.query(`SELECT ${PROGRESS_COLUMNS_SQL} FROM imports WHERE compose_id = $1`, [
-    event.compose_id,
-  ]);
-  return { row: toImportProgress(existing.rows[0]), inserted: false };
+  const existing = await preparedQuery(
+    db,
+    `SELECT ${PROGRESS_COLUMNS_SQL} FROM imports WHERE compose_id = $1`,
+    [event.compose_id],
+  );
+  const row = existing.rows[0];
+  // Only an operator deleting the row between the two statements gets here; the redelivery records it anew.
+  if (!row)
+    throw retryableError("STORE_ROW_VANISHED", `import ${event.compose_id} vanished while being recorded`);
+  return { row: toImportProgress(row), inserted: false };
 }

@@ -119,6 +119,25 @@ describe("client against the fake hub", () => {
     expect((await client.getBuild(second.build_id))?.state).toBe(4);
   });
 
+  it("concurrent imports' calls go out on sessions of their own: the hub never sees one overtake another", async () => {
+    // One session shared by all calls used to have its calls arrive out of callnum order on parallel connections;
+    // Koji refuses a call below the session's last committing one (SequenceError).
+    const client = await clientFor(hub);
+    const faultsBefore = hub.counters.faults[1008] ?? 0;
+    await Promise.all(
+      Array.from({ length: 24 }, async (_, i) => {
+        const nvr = { name: `concurrent-${process.pid}`, version: "1.0", release: String(i) };
+        const reserved = await client.CGInitBuild(nvr);
+        expect((await client.getBuild(reserved.build_id))?.state).toBe(0);
+        await client.CGRefundBuild(reserved.build_id, reserved.token, "FAILED");
+      }),
+    );
+    expect(hub.counters.faults[1008] ?? 0).toBe(faultsBefore);
+    expect(client.session.sessionCount).toBeGreaterThan(1);
+    expect(client.session.sessionCount).toBeLessThanOrEqual(8);
+    expect(client.session.loginCount).toBe(client.session.sessionCount);
+  });
+
   it("surfaces the hub's refusals with their text and code", async () => {
     const client = await clientFor(hub);
     const dash = await caught(client.CGInitBuild({ name: "x", version: "1-2", release: "1" }));

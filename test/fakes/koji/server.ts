@@ -34,7 +34,13 @@ export interface FakeKojiHub {
   url: string;
   pki: TestPki;
   state: FakeHubState;
-  counters: { calls: Record<string, number>; uploadBytes: number; uploadChunks: number };
+  /** Calls by method; faults answered to whole requests, by faultCode (multicall's per-call faults are not). */
+  counters: {
+    calls: Record<string, number>;
+    faults: Record<number, number>;
+    uploadBytes: number;
+    uploadChunks: number;
+  };
   /** A client certificate for `user`, as files (cert, key) and PEM text. */
   clientCert(user: string): { cert: string; key: string; certFile: string; keyFile: string };
   grant(user: string, cg?: string): void;
@@ -75,7 +81,12 @@ function send(res: ServerResponse, body: string, status = 200): void {
 export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promise<FakeKojiHub> {
   const pki = createTestPki();
   const state = new FakeHubState(mkdtempSync(join(tmpdir(), "koji-fake-work-")), options.archiveTypes);
-  const counters = { calls: {} as Record<string, number>, uploadBytes: 0, uploadChunks: 0 };
+  const counters = {
+    calls: {} as Record<string, number>,
+    faults: {} as Record<number, number>,
+    uploadBytes: 0,
+    uploadChunks: 0,
+  };
   const faults = {
     chunk: { count: 0, kind: "http500" as "http500" | "lock" },
     authExpired: false,
@@ -234,8 +245,12 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
     },
     (req, res) => {
       handle(req, res).catch((error: unknown) => {
-        if (error instanceof HubFault) return send(res, encodeFault(error.faultCode, error.faultString));
-        send(res, encodeFault(1, `<class 'Exception'>: ${(error as Error).message}`));
+        const fault =
+          error instanceof HubFault
+            ? error
+            : new HubFault(1, `<class 'Exception'>: ${(error as Error).message}`);
+        counters.faults[fault.faultCode] = (counters.faults[fault.faultCode] ?? 0) + 1;
+        send(res, encodeFault(fault.faultCode, fault.faultString));
       });
     },
   );
