@@ -191,7 +191,9 @@ async function main() {
   console.log(
     `latency publish→imported: p50 ${quantile(latencies, 0.5).toFixed(0)} ms, p99 ${quantile(latencies, 0.99).toFixed(0)} ms`,
   );
-  console.log(`imports/s per tenth of the run: ${perTenth.map((n) => (n / (elapsed / 10)).toFixed(0)).join(" ")}`);
+  console.log(
+    `imports/s per tenth of the run: ${perTenth.map((n) => (n / (elapsed / 10)).toFixed(0)).join(" ")}`,
+  );
   const failures = await pool.query<{ step: string; error_code: string; n: string }>(
     "SELECT step, error_code || ' (' || left(error_message, 160) || ')' AS error_code, count(*) AS n FROM import_attempts WHERE outcome <> 'ok' GROUP BY 1, 2 ORDER BY 3 DESC",
   );
