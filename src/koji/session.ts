@@ -133,55 +133,50 @@ export class KojiSession {
     let retries = 0;
     let sequenceResends = 0;
     let reloggedIn = false;
-    let delayMs = 0;
     for (;;) {
-      // Waiting before a resend holds no session: another import's call may use it meanwhile.
-      if (delayMs > 0) await sleep(delayMs);
-      delayMs = 0;
       const active = await this.sessions.lease();
+      const callnum = active.callnum++;
+      let reply: HubReply;
       try {
-        const callnum = active.callnum++;
-        let reply: HubReply;
-        try {
-          reply = await this.post(body, headers, query, active, callnum);
-        } catch (e) {
-          const error =
-            e instanceof ImporterError ? e : retryableError("KOJI_TRANSPORT", String(e), { cause: e });
-          if (options.commits && mayHaveCommitted(error)) throw commitUncertain(method, callnum, error);
-          if (!error.retryable || retries >= maxRetries) throw error;
-          retries++;
-          this.options.logger?.info({ err: error, method, retry: retries }, "Koji call failed; resending");
-          delayMs = (this.options.retryDelayMs ?? 500) * retries;
-          continue;
-        }
-        let decoded: ReturnType<typeof decodeResponse>;
-        try {
-          decoded = decodeResponse(reply.body);
-        } catch (e) {
-          if (options.commits) throw commitUncertain(method, callnum, e as ImporterError);
-          throw e;
-        }
-        if (decoded.kind === "result") return decoded.value;
-
-        const fault = new KojiFault(decoded.faultCode, decoded.faultString, method);
-        if (!reloggedIn && needsNewSession(fault)) {
-          // The hub refused the session before running the method, so repeating the call is safe even if it commits.
-          reloggedIn = true;
-          this.sessions.discard(active);
-          this.options.logger?.info(
-            { method, fault: fault.faultName },
-            "Koji session no longer valid; logging in",
-          );
-          continue;
-        }
-        if (fault.faultCode === KojiFaultCode.SequenceError && sequenceResends < MAX_SEQUENCE_RESENDS) {
-          sequenceResends++;
-          continue;
-        }
-        throw fault;
-      } finally {
-        this.sessions.giveBack(active);
+        // The session is free again once the hub has answered (or not): a resend's wait holds none.
+        reply = await this.post(body, headers, query, active, callnum).finally(() =>
+          this.sessions.giveBack(active),
+        );
+      } catch (e) {
+        const error =
+          e instanceof ImporterError ? e : retryableError("KOJI_TRANSPORT", String(e), { cause: e });
+        if (options.commits && mayHaveCommitted(error)) throw commitUncertain(method, callnum, error);
+        if (!error.retryable || retries >= maxRetries) throw error;
+        retries++;
+        this.options.logger?.info({ err: error, method, retry: retries }, "Koji call failed; resending");
+        await sleep((this.options.retryDelayMs ?? 500) * retries);
+        continue;
       }
+      let decoded: ReturnType<typeof decodeResponse>;
+      try {
+        decoded = decodeResponse(reply.body);
+      } catch (e) {
+        if (options.commits) throw commitUncertain(method, callnum, e as ImporterError);
+        throw e;
+      }
+      if (decoded.kind === "result") return decoded.value;
+
+      const fault = new KojiFault(decoded.faultCode, decoded.faultString, method);
+      if (!reloggedIn && needsNewSession(fault)) {
+        // The hub refused the session before running the method, so repeating the call is safe even if it commits.
+        reloggedIn = true;
+        this.sessions.discard(active);
+        this.options.logger?.info(
+          { method, fault: fault.faultName },
+          "Koji session no longer valid; logging in",
+        );
+        continue;
+      }
+      if (fault.faultCode === KojiFaultCode.SequenceError && sequenceResends < MAX_SEQUENCE_RESENDS) {
+        sequenceResends++;
+        continue;
+      }
+      throw fault;
     }
   }
 
