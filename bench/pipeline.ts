@@ -194,11 +194,12 @@ async function main() {
   console.log(
     `imports/s per tenth of the run: ${perTenth.map((n) => (n / (elapsed / 10)).toFixed(0)).join(" ")}`,
   );
-  const failures = await pool.query<{ step: string; error_code: string; n: string }>(
-    "SELECT step, error_code || ' (' || left(error_message, 160) || ')' AS error_code, count(*) AS n FROM import_attempts WHERE outcome <> 'ok' GROUP BY 1, 2 ORDER BY 3 DESC",
+  const failures = await pool.query<{ step: string; error: string; n: string }>(
+    `SELECT step, concat_ws(' ', error_code, '(' || left(error_message, 160) || ')') AS error, count(*) AS n
+     FROM import_attempts WHERE outcome <> 'ok' GROUP BY 1, 2 ORDER BY 3 DESC`,
   );
   console.log(
-    `failed attempts (then retried): ${failures.rows.map((f) => `${f.step} ${f.error_code} ×${f.n}`).join(", ") || "none"}`,
+    `failed attempts (then retried): ${failures.rows.map((f) => `${f.step} ${f.error} ×${f.n}`).join(", ") || "none"}`,
   );
   const byStage = [...(await stageTimes(pool, publishedAt)).values()].sort((a, b) => a.total - b.total);
   const slowest = byStage.slice(Math.floor(0.99 * byStage.length));
