@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
@@ -165,6 +166,7 @@ async function main() {
   const elapsed = (Date.now() - started) / 1000;
   const cpuUsed = cpuSecondsBetween(cpuBefore, cpuSnapshot(processes));
   const busy = machineBusySeconds() - busyBefore;
+  const cores = availableParallelism();
   clearInterval(sampler);
   const { rows } = await pool.query(
     "SELECT compose_id, state, extract(epoch from imported_at) * 1000 AS at FROM imports",
@@ -223,11 +225,11 @@ async function main() {
   console.log(`JS heap floor per tenth of the run: ${floors.map(mb).join(" ")} MB`);
 
   console.log(
-    `CPU during the import phase (${elapsed.toFixed(1)} s wall, 2 cores = ${(2 * elapsed).toFixed(1)} s):`,
+    `CPU during the import phase (${elapsed.toFixed(1)} s wall, ${cores} cores = ${(cores * elapsed).toFixed(1)} s):`,
   );
   const listed = [...cpuUsed].slice(0, 6);
   console.log(
-    `  machine busy ${busy.toFixed(1)} s (${((100 * busy) / (2 * elapsed)).toFixed(0)}%), of which the processes below ${listed.reduce((sum, [, s]) => sum + s, 0).toFixed(1)} s`,
+    `  machine busy ${busy.toFixed(1)} s (${((100 * busy) / (cores * elapsed)).toFixed(0)}%), of which the processes below ${listed.reduce((sum, [, s]) => sum + s, 0).toFixed(1)} s`,
   );
   for (const [label, seconds] of listed)
     console.log(
