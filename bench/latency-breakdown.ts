@@ -15,12 +15,13 @@ export interface StageTimes {
 
 const STEPS = ["fetch", "assemble", "reserve", "check-uploads", "import"] as const;
 
+/** Epoch milliseconds arrive as numeric, which pg hands over as strings. */
 interface StepRow {
   compose_id: string;
-  created: number;
+  created: string;
   step: string;
-  started: number;
-  finished: number;
+  started: string;
+  finished: string;
 }
 
 /** One StageTimes per compose imported in a single attempt (retried ones would mix attempts; the bench has none). */

@@ -8,8 +8,8 @@ import { DEFAULT_HUB_CONNECTIONS, KojiTransport } from "./transport.js";
 
 /**
  * The hubs this importer may import into, one KojiSession each (its hub sessions logged in on first use) shared
- * by every import for that hub. An event naming any other hub is refused: the importer holds no credentials for it, and importing
- * into a hub nobody configured would be a surprise nobody wants.
+ * by every import for that hub. An event naming any other hub is refused: the importer holds no credentials for
+ * it, and importing into a hub nobody configured would be a surprise nobody wants.
  */
 
 export interface KojiHubsOptions {
