@@ -10,7 +10,8 @@ export type CrashPoint =
   | "reserved"
   | "uploads-checked"
   | "import-call"
-  | "imported";
+  | "imported"
+  | "failure-recorded";
 
 export function crashPoint(point: CrashPoint): void {
   if (process.env.OKI_TEST_CRASH_AFTER === point) process.kill(process.pid, "SIGKILL");

@@ -4,7 +4,7 @@ import { type ImporterError, permanentError, retryableError, toImporterError } f
 import type { KojiHubs } from "../koji/hubs.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
-import type { Delivery, Outcome } from "../queue/delivery.js";
+import { type Delivery, type Outcome, replaysOf } from "../queue/delivery.js";
 import {
   type ComposeFinishedEvent,
   type KojiComposeFinishedEvent,
@@ -13,13 +13,15 @@ import {
 import { recordStep, startAttempt } from "../store/attempts.js";
 import { findImportedNvr } from "../store/find-imported-nvr.js";
 import { markFailed, noteRetryableError } from "../store/import-result.js";
-import { FINAL_STATES } from "../store/import-states.js";
+import { FINAL_STATES, RETRYABLE_BY_OPERATOR } from "../store/import-states.js";
 import { tryLockImport } from "../store/lock-import.js";
+import { retryImport } from "../store/queries/retry-import.js";
 import { recordEvent } from "../store/record-event.js";
 import type { ArchiveTypeCache } from "./archive-types.js";
 import type { ImportContext, PipelineSettings } from "./context.js";
 import { crashPoint } from "./crash-hook.js";
 import { shouldRetry } from "./decide.js";
+import { isFreshReplay, recordedFailure } from "./failed-import.js";
 import { runImport, StepError } from "./run-import.js";
 import { currentReservation, refundReservation } from "./steps/refund.js";
 
@@ -79,7 +81,21 @@ export function createDeliveryHandler(deps: PipelineDeps): (delivery: Delivery) 
       logger.info("not a Koji compose; ignored");
       return { action: "ack" };
     }
-    if (FINAL_STATES.has(row.state)) {
+    if (RETRYABLE_BY_OPERATOR.has(row.state)) {
+      if (!isFreshReplay(delivery)) {
+        const error = recordedFailure(row);
+        deps.metrics.eventsConsumed.inc({ outcome: "dead_lettered" });
+        deps.metrics.deadLettered.inc({ code: error.code });
+        logger.warn({ state: row.state, err: error }, "import already failed; dead-lettered again");
+        return { action: "dead-letter", error, composeId: event.compose_id };
+      }
+      // Undefined when a copy of the same replay reopened it first; the attempt reads the row again under the lock.
+      await retryImport(deps.pool, event.compose_id);
+      logger.info(
+        { state: row.state, replays: replaysOf(delivery.headers) },
+        "dead letter replayed; import reopened",
+      );
+    } else if (FINAL_STATES.has(row.state)) {
       deps.metrics.eventsConsumed.inc({ outcome: "duplicate" });
       logger.info({ state: row.state }, "import already finished; nothing to do");
       return { action: "ack" };
@@ -194,6 +210,7 @@ async function settleFailure(
     }
   }
   await markFailed(ctx.db, composeId, error, refunded ? "refunded" : "failed");
+  crashPoint("failure-recorded");
   deps.metrics.importsFinished.inc({ state: refunded ? "refunded" : "failed" });
   deps.metrics.eventsConsumed.inc({ outcome: "dead_lettered" });
   deps.metrics.deadLettered.inc({ code: error.code });

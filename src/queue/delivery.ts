@@ -23,10 +23,17 @@ export type Outcome =
 export type DeliveryHandler = (delivery: Delivery) => Promise<Outcome>;
 
 export const ATTEMPT_HEADER = "x-attempt";
+/** How many times `dlq replay` has moved this message back to the work queue. */
+export const REPLAYED_HEADER = "x-replayed";
 
 export function attemptOf(headers: MessagePropertyHeaders | undefined): number {
   const value = Number(headers?.[ATTEMPT_HEADER]);
   return Number.isInteger(value) && value >= 1 ? value : 1;
+}
+
+export function replaysOf(headers: MessagePropertyHeaders | undefined): number {
+  const value = Number(headers?.[REPLAYED_HEADER]);
+  return Number.isInteger(value) && value >= 0 ? value : 0;
 }
 
 /** The headers a dead-lettered message carries, so an SRE (and `dlq list`) sees why without reading logs. */

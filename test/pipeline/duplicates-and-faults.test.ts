@@ -1,6 +1,8 @@
 import type amqp from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { replayDeadLetters } from "../../src/queue/dead-letters/replay.js";
 import { namesFromConfig } from "../../src/service/admin.js";
+import { getImport } from "../../src/store/index.js";
 import { createHarness, type Harness } from "./harness.js";
 
 let h: Harness;
@@ -17,12 +19,36 @@ afterAll(async () => {
 
 const calls = (method: string) => h.hub.counters.calls[method] ?? 0;
 
-async function deadLetters(): Promise<amqp.GetMessage[]> {
+const names = () => namesFromConfig(h.config);
+
+async function consumed(outcome: string): Promise<number> {
+  const { values } = await h.metrics.eventsConsumed.get();
+  return values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+}
+
+async function until(done: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > end) throw new Error(`not done after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Takes every dead letter now in the queue. */
+async function takeDeadLetters(): Promise<amqp.GetMessage[]> {
   const found: amqp.GetMessage[] = [];
-  const queue = namesFromConfig(h.config).deadLetterQueue;
+  const queue = names().deadLetterQueue;
   for (let m = await h.admin.get(queue, { noAck: true }); m; m = await h.admin.get(queue, { noAck: true }))
     found.push(m);
   return found;
+}
+
+/**
+ * Waits until the dead-letter queue holds `count` messages. The worker commits a failure before it publishes the
+ * dead letter, so the row's final state can be seen a moment before its dead letter is.
+ */
+async function waitForDeadLetters(count: number): Promise<void> {
+  await until(async () => (await h.admin.checkQueue(names().deadLetterQueue)).messageCount >= count);
 }
 
 describe("duplicates", () => {
@@ -39,7 +65,7 @@ describe("duplicates", () => {
     expect(calls("CGInitBuild") - inits).toBe(1);
     const builds = [...h.hub.state.builds.values()].filter((b) => b.release === event.koji.release);
     expect(builds.map((b) => b.state)).toEqual([1]);
-    const queue = await h.admin.checkQueue(namesFromConfig(h.config).workQueue);
+    const queue = await h.admin.checkQueue(names().workQueue);
     expect(queue.messageCount).toBe(0);
   });
 });
@@ -91,7 +117,7 @@ describe("faults that a retry cures", () => {
 
 describe("failures that no retry cures", () => {
   it("a permanent Koji rejection is dead-lettered with the hub's message and the reservation refunded", async () => {
-    await deadLetters();
+    await takeDeadLetters();
     const { composeId, event } = await h.prepareCompose();
     h.hub.inject.importFailure({ faultCode: 1000, faultString: "Build (42) NVR is different" });
     await h.publish(event);
@@ -100,13 +126,51 @@ describe("failures that no retry cures", () => {
     expect(row.last_error).toContain("Build (42) NVR is different");
     const build = [...h.hub.state.builds.values()].find((b) => b.release === event.koji.release);
     expect(build?.state).toBe(3);
-    const dead = await deadLetters();
+    await waitForDeadLetters(1);
+    const dead = await takeDeadLetters();
     expect(dead).toHaveLength(1);
     expect(dead[0]?.properties.headers).toMatchObject({
       "x-compose-id": composeId,
       "x-error-class": "permanent",
     });
     expect(String(dead[0]?.properties.headers?.["x-death-reason"])).toContain("Build (42) NVR is different");
+  });
+
+  it("an event for an import that already failed is dead-lettered again; a replayed dead letter imports it", async () => {
+    await takeDeadLetters();
+    const { composeId, event } = await h.prepareCompose();
+    h.hub.inject.importFailure({ faultCode: 1000, faultString: "Build (42) NVR is different" });
+    await h.publish(event);
+    const failed = await h.waitForState(composeId, ["imported", "failed", "refunded"]);
+    expect(failed.state).toBe("refunded");
+    await waitForDeadLetters(1);
+
+    // What a worker killed between committing the failure and dead-lettering would have left to its successor:
+    // the event once more, for an import recorded as failed. It must not be acked away as "already finished".
+    await h.publish(event);
+    await waitForDeadLetters(2);
+    const again = await getImport(h.pool, composeId);
+    expect(again).toMatchObject({
+      state: "refunded",
+      attempts: failed.attempts,
+      last_error: failed.last_error,
+    });
+
+    // An SRE replays one dead letter after the fix: the import runs again and Koji's refunded build is reused.
+    const imports = calls("CGImport");
+    const moved = await replayDeadLetters(h.confirmChannel, names(), { composeIds: [composeId], limit: 1 });
+    expect(moved).toHaveLength(1);
+    const row = await h.waitForState(composeId, ["imported"]);
+    expect(calls("CGImport") - imports).toBe(1);
+    const builds = [...h.hub.state.builds.values()].filter((b) => b.release === event.koji.release);
+    expect(builds.map((b) => [b.id, b.state])).toEqual([[row.koji_build_id, 1]]);
+
+    // The other copy, replayed too, finds the import done and is acked with no Koji call.
+    const duplicates = await consumed("duplicate");
+    await replayDeadLetters(h.confirmChannel, names(), { composeIds: [composeId] });
+    await until(async () => (await consumed("duplicate")) > duplicates);
+    expect(calls("CGImport") - imports).toBe(1);
+    expect((await h.admin.checkQueue(names().deadLetterQueue)).messageCount).toBe(0);
   });
 
   it("outputs that never arrive fail, after the wait, naming the file and the directory", async () => {

@@ -1,4 +1,4 @@
-import amqp, { type Channel, type ChannelModel } from "amqplib";
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from "amqplib";
 import type pg from "pg";
 import { pino } from "pino";
 import { type Config, loadConfig } from "../../src/config/load.js";
@@ -28,6 +28,8 @@ export interface Harness {
   env: Record<string, string>;
   publisher: EventPublisher;
   admin: Channel;
+  /** For what the SRE tools do with publisher confirms (replaying dead letters). */
+  confirmChannel: ConfirmChannel;
   metrics: Metrics;
   startWorker(overrides?: Record<string, string>): Promise<Worker>;
   /** A fresh copy of a sample compose: served by the fake composer, its outputs uploaded as composer would. */
@@ -69,6 +71,7 @@ export async function createHarness(label: string, env: Record<string, string> =
   // A test that restarts its broker leaves these connections closed under us; close() must still clean up.
   model.on("error", () => undefined);
   const admin = await model.createChannel();
+  const confirmChannel = await model.createConfirmChannel();
   // Declared up front, as a deployed importer would have, so an event published before a worker starts waits.
   await declareTopology(admin, namesFromConfig(config));
   const workers: Worker[] = [];
@@ -84,6 +87,7 @@ export async function createHarness(label: string, env: Record<string, string> =
     env: fullEnv,
     publisher,
     admin,
+    confirmChannel,
     metrics,
     async startWorker(overrides = {}) {
       const worker = await startWorker(loadConfig({ ...fullEnv, ...overrides }), logger, metrics);

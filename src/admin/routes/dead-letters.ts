@@ -53,7 +53,8 @@ export async function deadLetterRoutes(app: FastifyInstance, deps: AdminDeps): P
     {
       method: "POST",
       url: "/v1/dead-letters/replay",
-      summary: "move matching dead letters back to the work queue (confirmed before each ack)",
+      summary:
+        "move matching dead letters back to the work queue (confirmed before each ack); each reopens its failed import",
       access: "write",
       body: ReplayBody,
       response: z.object({ dry_run: z.boolean(), moved: z.array(DeadLetter) }),

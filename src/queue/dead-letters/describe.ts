@@ -1,4 +1,5 @@
 import type { Message } from "amqplib";
+import { replaysOf } from "../delivery.js";
 
 /** What `dlq list` and GET /v1/dead-letters show of one dead-lettered message. */
 export interface DeadLetterSummary {
@@ -41,7 +42,7 @@ export function describeDeadLetter(message: Message): DeadLetterSummary {
     attempts: Number.isFinite(attempts) ? attempts : null,
     first_death_at: text(headers["x-first-death-at"]),
     last_failure_at: text(headers["x-last-failure-at"]),
-    replayed: Number(headers["x-replayed"] ?? 0) || 0,
+    replayed: replaysOf(headers),
     message_id: text(message.properties.messageId),
   };
 }

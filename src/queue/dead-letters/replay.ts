@@ -1,6 +1,6 @@
 import type { ConfirmChannel, GetMessage } from "amqplib";
 import { publishConfirmed } from "../confirmed-publish.js";
-import { ATTEMPT_HEADER } from "../delivery.js";
+import { ATTEMPT_HEADER, REPLAYED_HEADER, replaysOf } from "../delivery.js";
 import { composeIdOf, type DeadLetterSummary, describeDeadLetter } from "./describe.js";
 
 export interface ReplayRequest {
@@ -43,7 +43,7 @@ export async function replayDeadLetters(
       await publishConfirmed(channel, "", queues.workQueue, message.content, {
         contentType: message.properties.contentType,
         messageId: message.properties.messageId,
-        headers: { ...headers, [ATTEMPT_HEADER]: 1, "x-replayed": (Number(headers["x-replayed"]) || 0) + 1 },
+        headers: { ...headers, [ATTEMPT_HEADER]: 1, [REPLAYED_HEADER]: replaysOf(headers) + 1 },
       });
       channel.ack(message);
       moved.push(describeDeadLetter(message));

@@ -1,0 +1,25 @@
+import { ImporterError } from "../errors.js";
+import { type Delivery, replaysOf } from "../queue/delivery.js";
+import type { ImportProgress } from "../store/import-row.js";
+
+/**
+ * A dead letter moved back by `dlq replay`, on its first try since: an SRE asking for the import to run again.
+ * Its later retries (attempt > 1) are ordinary deliveries, so one replay reopens a failed import once.
+ */
+export function isFreshReplay(delivery: Delivery): boolean {
+  return replaysOf(delivery.headers) > 0 && delivery.attempt === 1;
+}
+
+/**
+ * The failure the store recorded for an import, as the error its dead letter carries. An event that arrives
+ * for an import that already failed is dead-lettered again with it: the failure is committed before its
+ * dead letter is published, and a worker that died in between must not leave the redelivery to be acked as
+ * "already finished", which would leave nothing in the dead-letter queue for an SRE to see or replay.
+ */
+export function recordedFailure(row: ImportProgress): ImporterError {
+  return new ImporterError(
+    row.last_error_class ?? "permanent",
+    row.last_error_code ?? "IMPORT_FAILED",
+    row.last_error ?? `import ${row.compose_id} is ${row.state}; no reason was recorded`,
+  );
+}
