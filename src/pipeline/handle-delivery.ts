@@ -17,6 +17,7 @@ import { FINAL_STATES, RETRYABLE_BY_OPERATOR } from "../store/import-states.js";
 import { tryLockImport } from "../store/lock-import.js";
 import { retryImport } from "../store/queries/retry-import.js";
 import { recordEvent } from "../store/record-event.js";
+import { storeUnavailable } from "../store/unavailable.js";
 import type { ArchiveTypeCache } from "./archive-types.js";
 import type { ImportContext, PipelineSettings } from "./context.js";
 import { crashPoint } from "./crash-hook.js";
@@ -55,54 +56,84 @@ function composeIdOf(body: Buffer): string | undefined {
   }
 }
 
+/** Adapters classify their own errors; what reaches here unclassified is a database outage or unexpected. */
+function classify(thrown: unknown): ImporterError {
+  return storeUnavailable(thrown) ?? toImporterError(thrown);
+}
+
 /**
  * One delivery of a compose-finished event, start to finish: validate, record, lock, run the import's steps,
  * and turn the result into the queue Outcome. Retry or give up is decided once, here, from the error's class.
  */
 export function createDeliveryHandler(deps: PipelineDeps): (delivery: Delivery) => Promise<Outcome> {
   return async (delivery) => {
-    let event: ComposeFinishedEvent;
     try {
-      event = parseBody(delivery.body);
-    } catch (error) {
-      const failure = toImporterError(error);
-      deps.metrics.eventsConsumed.inc({ outcome: "invalid" });
-      deps.metrics.deadLettered.inc({ code: failure.code });
-      deps.logger.warn(
-        { err: failure, compose_id: composeIdOf(delivery.body) },
-        "invalid event dead-lettered",
-      );
-      return { action: "dead-letter", error: failure, composeId: composeIdOf(delivery.body) };
+      return await deliver(deps, delivery);
+    } catch (thrown) {
+      return giveUpOrRetry(deps, delivery, classify(thrown));
     }
-    const logger = deps.logger.child({ compose_id: event.compose_id });
-    const { row } = await recordEvent(deps.pool, event);
-    if (row.state === "ignored") {
-      deps.metrics.eventsConsumed.inc({ outcome: "ignored" });
-      logger.info("not a Koji compose; ignored");
-      return { action: "ack" };
-    }
-    if (RETRYABLE_BY_OPERATOR.has(row.state)) {
-      if (!isFreshReplay(delivery)) {
-        const error = recordedFailure(row);
-        deps.metrics.eventsConsumed.inc({ outcome: "dead_lettered" });
-        deps.metrics.deadLettered.inc({ code: error.code });
-        logger.warn({ state: row.state, err: error }, "import already failed; dead-lettered again");
-        return { action: "dead-letter", error, composeId: event.compose_id };
-      }
-      // Undefined when a copy of the same replay reopened it first; the attempt reads the row again under the lock.
-      await retryImport(deps.pool, event.compose_id);
-      logger.info(
-        { state: row.state, replays: replaysOf(delivery.headers) },
-        "dead letter replayed; import reopened",
-      );
-    } else if (FINAL_STATES.has(row.state)) {
-      deps.metrics.eventsConsumed.inc({ outcome: "duplicate" });
-      logger.info({ state: row.state }, "import already finished; nothing to do");
-      return { action: "ack" };
-    }
-    crashPoint("recorded");
-    return importCompose(deps, event as KojiComposeFinishedEvent, delivery, logger);
   };
+}
+
+/**
+ * What escaped the import's own handling: the store unreachable (PostgreSQL down, failing over), or a bug. The
+ * attempt limit bounds it like any other retry, so a failure that repeats forever ends in the dead-letter
+ * queue, where an SRE sees it, instead of circling the retry queues unseen.
+ */
+function giveUpOrRetry(deps: PipelineDeps, delivery: Delivery, error: ImporterError): Outcome {
+  const composeId = composeIdOf(delivery.body);
+  const logger = deps.logger.child({ compose_id: composeId });
+  if (shouldRetry(error, delivery.attempt, deps.settings.maxAttempts)) {
+    deps.metrics.retries.inc({ step: "unknown", code: error.code });
+    deps.metrics.eventsConsumed.inc({ outcome: "retried" });
+    logger.warn({ err: error, attempt: delivery.attempt }, "delivery failed; will retry");
+    return { action: "retry", error, composeId };
+  }
+  deps.metrics.eventsConsumed.inc({ outcome: "dead_lettered" });
+  deps.metrics.deadLettered.inc({ code: error.code });
+  logger.error({ err: error, attempt: delivery.attempt }, "delivery failed; dead-lettered");
+  return { action: "dead-letter", error, composeId };
+}
+
+async function deliver(deps: PipelineDeps, delivery: Delivery): Promise<Outcome> {
+  let event: ComposeFinishedEvent;
+  try {
+    event = parseBody(delivery.body);
+  } catch (error) {
+    const failure = toImporterError(error);
+    deps.metrics.eventsConsumed.inc({ outcome: "invalid" });
+    deps.metrics.deadLettered.inc({ code: failure.code });
+    deps.logger.warn({ err: failure, compose_id: composeIdOf(delivery.body) }, "invalid event dead-lettered");
+    return { action: "dead-letter", error: failure, composeId: composeIdOf(delivery.body) };
+  }
+  const logger = deps.logger.child({ compose_id: event.compose_id });
+  const { row } = await recordEvent(deps.pool, event);
+  if (row.state === "ignored") {
+    deps.metrics.eventsConsumed.inc({ outcome: "ignored" });
+    logger.info("not a Koji compose; ignored");
+    return { action: "ack" };
+  }
+  if (RETRYABLE_BY_OPERATOR.has(row.state)) {
+    if (!isFreshReplay(delivery)) {
+      const error = recordedFailure(row);
+      deps.metrics.eventsConsumed.inc({ outcome: "dead_lettered" });
+      deps.metrics.deadLettered.inc({ code: error.code });
+      logger.warn({ state: row.state, err: error }, "import already failed; dead-lettered again");
+      return { action: "dead-letter", error, composeId: event.compose_id };
+    }
+    // Undefined when a copy of the same replay reopened it first; the attempt reads the row again under the lock.
+    await retryImport(deps.pool, event.compose_id);
+    logger.info(
+      { state: row.state, replays: replaysOf(delivery.headers) },
+      "dead letter replayed; import reopened",
+    );
+  } else if (FINAL_STATES.has(row.state)) {
+    deps.metrics.eventsConsumed.inc({ outcome: "duplicate" });
+    logger.info({ state: row.state }, "import already finished; nothing to do");
+    return { action: "ack" };
+  }
+  crashPoint("recorded");
+  return importCompose(deps, event as KojiComposeFinishedEvent, delivery, logger);
 }
 
 async function importCompose(
@@ -169,7 +200,7 @@ async function importCompose(
     return { action: "ack" };
   } catch (thrown) {
     const step = thrown instanceof StepError ? thrown.step : "unknown";
-    const error = toImporterError(thrown instanceof StepError ? thrown.error : thrown);
+    const error = classify(thrown instanceof StepError ? thrown.error : thrown);
     return await settleFailure(deps, ctx, delivery, step, error);
   } finally {
     await lock.release();

@@ -142,7 +142,8 @@ export class QueueConsumer {
     try {
       outcome = await this.options.handler(delivery);
     } catch (error) {
-      // A handler that throws has a bug; retrying keeps the message, the attempt limit bounds it.
+      // The pipeline's handler bounds its own failures by the attempt limit; one that throws anyway has a bug,
+      // and retrying keeps the message.
       outcome = { action: "retry", error: toImporterError(error) };
     }
     try {
