@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { requeueImport } from "../admin/requeue-import.js";
-import { permanentError } from "../errors.js";
+import { permanentError, retryableError } from "../errors.js";
 import { withOperatorContext } from "./operator-context.js";
 import { print } from "./table.js";
 import { UsageError, usageOnError } from "./usage-error.js";
@@ -22,6 +22,12 @@ export async function run(argv: string[]): Promise<number> {
       throw permanentError("NOT_FOUND", `no import for compose ${composeId}`);
     if (result.outcome === "conflict") {
       throw permanentError("CONFLICT", `import ${composeId} is ${result.state}, not failed or refunded`);
+    }
+    if (result.outcome === "broker-unavailable") {
+      throw retryableError(
+        "BROKER_UNAVAILABLE",
+        `the broker did not take the event (${result.message}); import ${composeId} is unchanged, try again`,
+      );
     }
     print(values.json === true, result, () => `re-queued ${composeId} to ${names.workQueue}`);
     return 0;

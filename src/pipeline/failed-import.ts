@@ -1,13 +1,15 @@
 import { ImporterError } from "../errors.js";
-import { type Delivery, replaysOf } from "../queue/delivery.js";
+import { type Delivery, OPERATOR_RETRY_HEADER, replaysOf } from "../queue/delivery.js";
 import type { ImportProgress } from "../store/import-row.js";
 
 /**
- * A dead letter moved back by `dlq replay`, on its first try since: an SRE asking for the import to run again.
- * Its later retries (attempt > 1) are ordinary deliveries, so one replay reopens a failed import once.
+ * A person asking for a failed import to run again: a dead letter moved back by `dlq replay`, or the event an
+ * operator's `retry` re-queued, on its first try since. Its later retries (attempt > 1) are ordinary
+ * deliveries, so one request reopens a failed import once.
  */
-export function isFreshReplay(delivery: Delivery): boolean {
-  return replaysOf(delivery.headers) > 0 && delivery.attempt === 1;
+export function asksToRunAgain(delivery: Delivery): boolean {
+  const requested = replaysOf(delivery.headers) > 0 || delivery.headers[OPERATOR_RETRY_HEADER] === true;
+  return requested && delivery.attempt === 1;
 }
 
 /**

@@ -22,7 +22,7 @@ import type { ArchiveTypeCache } from "./archive-types.js";
 import type { ImportContext, PipelineSettings } from "./context.js";
 import { crashPoint } from "./crash-hook.js";
 import { shouldRetry } from "./decide.js";
-import { isFreshReplay, recordedFailure } from "./failed-import.js";
+import { asksToRunAgain, recordedFailure } from "./failed-import.js";
 import { runImport, StepError } from "./run-import.js";
 import { currentReservation, refundReservation } from "./steps/refund.js";
 
@@ -114,18 +114,19 @@ async function deliver(deps: PipelineDeps, delivery: Delivery): Promise<Outcome>
     return { action: "ack" };
   }
   if (RETRYABLE_BY_OPERATOR.has(row.state)) {
-    if (!isFreshReplay(delivery)) {
+    if (!asksToRunAgain(delivery)) {
       const error = recordedFailure(row);
       deps.metrics.eventsConsumed.inc({ outcome: "dead_lettered" });
       deps.metrics.deadLettered.inc({ code: error.code });
       logger.warn({ state: row.state, err: error }, "import already failed; dead-lettered again");
       return { action: "dead-letter", error, composeId: event.compose_id };
     }
-    // Undefined when a copy of the same replay reopened it first; the attempt reads the row again under the lock.
+    // Nothing to reopen when a copy of the same request, or the operator's own retry, got there first; the
+    // attempt reads the row again under the lock either way.
     await retryImport(deps.pool, event.compose_id);
     logger.info(
       { state: row.state, replays: replaysOf(delivery.headers) },
-      "dead letter replayed; import reopened",
+      "asked to run again; import reopened",
     );
   } else if (FINAL_STATES.has(row.state)) {
     deps.metrics.eventsConsumed.inc({ outcome: "duplicate" });

@@ -25,6 +25,8 @@ export type DeliveryHandler = (delivery: Delivery) => Promise<Outcome>;
 export const ATTEMPT_HEADER = "x-attempt";
 /** How many times `dlq replay` has moved this message back to the work queue. */
 export const REPLAYED_HEADER = "x-replayed";
+/** Set on the event an operator's `retry` puts back on the work queue. */
+export const OPERATOR_RETRY_HEADER = "x-operator-retry";
 
 export function attemptOf(headers: MessagePropertyHeaders | undefined): number {
   const value = Number(headers?.[ATTEMPT_HEADER]);

@@ -13,6 +13,7 @@ import { EventPublisher, type TopologyNames } from "../../src/queue/index.js";
 import { parseComposeFinishedEvent } from "../../src/schemas/event.js";
 import { createPool, recordEvent, runMigrations } from "../../src/store/index.js";
 import { COMPOSES, loadCompose } from "../fixtures/composes.js";
+import { closedPort } from "../support/closed-port.js";
 import { createTestDatabase, type TestDatabase, testAmqpUrl } from "../support/servers.js";
 import { createTestTopology, type TestTopology } from "../support/topology.js";
 
@@ -209,6 +210,33 @@ describe("imports", () => {
     expect(again.status).toBe(409);
     expect(again.json.message).toContain("is received");
     expect((await http("POST", `/v1/imports/${randomUUID()}/retry`, { token: TOKEN })).status).toBe(404);
+    await channel.purgeQueue(names.workQueue);
+  });
+
+  it("answers 503 when the broker cannot take the event, and leaves the import failed to be retried again", async () => {
+    const id = await seedImport("failed", { last_error: "x" });
+    const nowhere = new AdminAmqp(`amqp://guest:guest@127.0.0.1:${await closedPort()}`);
+    const logger = pino({ level: "silent" });
+    const cutOff = await buildAdminServer(
+      { pool, amqp: nowhere, names, metrics: createMetrics(), auth: bearerAuth(TOKEN, "open"), logger },
+      logger,
+    );
+    try {
+      const refused = await cutOff.inject({
+        method: "POST",
+        url: `/v1/imports/${id}/retry`,
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json()).toMatchObject({ error: "BROKER_UNAVAILABLE" });
+      expect(refused.json().message).toContain(`import ${id} is unchanged`);
+    } finally {
+      await cutOff.close();
+      await nowhere.close();
+    }
+    expect((await http("GET", `/v1/imports/${id}`)).json.state).toBe("failed");
+    const ok = await http("POST", `/v1/imports/${id}/retry`, { token: TOKEN });
+    expect(ok.json).toEqual({ compose_id: id, state: "received", requeued: true });
     await channel.purgeQueue(names.workQueue);
   });
 });

@@ -173,6 +173,21 @@ describe("failures that no retry cures", () => {
     expect((await h.admin.checkQueue(names().deadLetterQueue)).messageCount).toBe(0);
   });
 
+  it("an operator's retry whose commit was lost after the broker took it: the worker reopens the import", async () => {
+    const { composeId, event } = await h.prepareCompose();
+    h.hub.inject.importFailure({ faultCode: 1000, faultString: "Build (42) NVR is different" });
+    await h.publish(event);
+    expect((await h.waitForState(composeId, ["imported", "failed", "refunded"])).state).toBe("refunded");
+    await waitForDeadLetters(1);
+    await takeDeadLetters();
+    // The event as `retry` publishes it, while the row still says refunded (the admin's commit never landed).
+    h.admin.sendToQueue(names().workQueue, Buffer.from(JSON.stringify(event)), {
+      contentType: "application/json",
+      headers: { "x-operator-retry": true },
+    });
+    expect((await h.waitForState(composeId, ["imported"])).state).toBe("imported");
+  });
+
   it("outputs that never arrive fail, after the wait, naming the file and the directory", async () => {
     const { composeId, event } = await h.prepareCompose(undefined, { upload: false });
     await h.publish(event);

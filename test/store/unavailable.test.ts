@@ -1,7 +1,7 @@
-import { createServer } from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { storeUnavailable } from "../../src/store/unavailable.js";
+import { closedPort } from "../support/closed-port.js";
 import { createTestDatabase, runPrefix, type TestDatabase } from "../support/servers.js";
 
 let database: TestDatabase;
@@ -33,15 +33,6 @@ async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T
   } finally {
     await client.end().catch(() => undefined);
   }
-}
-
-/** A loopback port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe("storeUnavailable", () => {

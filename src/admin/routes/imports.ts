@@ -141,11 +141,18 @@ export async function importRoutes(app: FastifyInstance, deps: AdminDeps): Promi
       access: "write",
       params: ComposeIdParams,
       response: z.object({ compose_id: z.string(), state: z.string(), requeued: z.boolean() }),
-      errors: [400, 401, 404, 409],
+      errors: [400, 401, 404, 409, 503],
     },
     async ({ params }) => {
       const result = await requeueImport(deps.pool, deps.amqp, deps.names, params.compose_id);
       if (result.outcome === "not-found") throw notFound(`import ${params.compose_id}`);
+      if (result.outcome === "broker-unavailable") {
+        throw new HttpError(
+          503,
+          "BROKER_UNAVAILABLE",
+          `the broker did not take the event (${result.message}); import ${params.compose_id} is unchanged, try again`,
+        );
+      }
       if (result.outcome === "conflict") {
         throw new HttpError(
           409,
