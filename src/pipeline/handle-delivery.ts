@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { ComposerClient } from "../composer/client.js";
-import { type ImporterError, permanentError, retryableError, toImporterError } from "../errors.js";
+import { ImporterError, permanentError, retryableError, toImporterError } from "../errors.js";
 import type { KojiHubs } from "../koji/hubs.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
@@ -24,7 +24,7 @@ import { crashPoint } from "./crash-hook.js";
 import { shouldRetry } from "./decide.js";
 import { asksToRunAgain, recordedFailure } from "./failed-import.js";
 import { runImport, StepError } from "./run-import.js";
-import { currentReservation, refundReservation } from "./steps/refund.js";
+import { currentReservation, giveBackReservation } from "./steps/refund.js";
 
 export interface PipelineDeps {
   pool: pg.Pool;
@@ -226,26 +226,36 @@ async function settleFailure(
     logger.warn({ step, err: error, attempt: delivery.attempt }, "import step failed; will retry");
     return { action: "retry", error, composeId };
   }
-  // Giving up: a reservation is refunded first so no build stays BUILDING. If the refund itself cannot be
-  // made now, the message is retried; the permanent failure will repeat and the refund be tried again.
+  // Giving up: a reservation is given back first so no build stays BUILDING. A refund that fails in a way a
+  // retry may cure is retried while attempts remain (the failure repeats, the refund is tried again); past
+  // that the import ends failed, its reason naming the reservation left for a person.
   let refunded = false;
+  let failure = error;
   if (ctx.koji && currentReservation(ctx)) {
     try {
-      refunded = await refundReservation(ctx);
+      refunded = await giveBackReservation(ctx);
     } catch (refundError) {
-      const failure = toImporterError(refundError);
-      logger.error(
-        { step, err: failure, cause: error.message },
-        "could not refund the reservation; will retry",
+      const refundFailure = classify(refundError);
+      if (shouldRetry(refundFailure, delivery.attempt, deps.settings.maxAttempts)) {
+        logger.error(
+          { step, err: refundFailure, cause: error.message },
+          "could not refund the reservation; will retry",
+        );
+        return { action: "retry", error: refundFailure, composeId };
+      }
+      failure = new ImporterError(
+        error.errorClass,
+        error.code,
+        `${error.message}; the reservation (Koji build ${ctx.row.koji_build_id}) could not be refunded: ${refundFailure.message}`,
+        { details: error.details, cause: error },
       );
-      return { action: "retry", error: failure, composeId };
     }
   }
-  await markFailed(ctx.db, composeId, error, refunded ? "refunded" : "failed");
+  await markFailed(ctx.db, composeId, failure, refunded ? "refunded" : "failed");
   crashPoint("failure-recorded");
   deps.metrics.importsFinished.inc({ state: refunded ? "refunded" : "failed" });
   deps.metrics.eventsConsumed.inc({ outcome: "dead_lettered" });
-  deps.metrics.deadLettered.inc({ code: error.code });
-  logger.error({ step, err: error, refunded }, "import failed; dead-lettered");
-  return { action: "dead-letter", error, composeId };
+  deps.metrics.deadLettered.inc({ code: failure.code });
+  logger.error({ step, err: failure, refunded }, "import failed; dead-lettered");
+  return { action: "dead-letter", error: failure, composeId };
 }

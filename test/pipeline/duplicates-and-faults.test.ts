@@ -103,7 +103,7 @@ describe("faults that a retry cures", () => {
     expect(row.state).toBe("imported");
   });
 
-  it("a CGImport whose reply was lost: the retry asks Koji and records the build without importing again", async () => {
+  it("a CGImport whose reply was lost: Koji is asked, and the build recorded without importing again", async () => {
     const { composeId, event } = await h.prepareCompose();
     h.hub.inject.importFailure("reply-lost");
     const imports = calls("CGImport");
@@ -186,6 +186,49 @@ describe("failures that no retry cures", () => {
       headers: { "x-operator-retry": true },
     });
     expect((await h.waitForState(composeId, ["imported"])).state).toBe("imported");
+  });
+
+  it("a refund whose reply was lost: Koji shows the build given back, so the import ends refunded and dead-lettered", async () => {
+    await takeDeadLetters();
+    const { composeId, event } = await h.prepareCompose();
+    h.hub.inject.importFailure({ faultCode: 1000, faultString: "Build (42) NVR is different" });
+    h.hub.inject.callFailure("CGRefundBuild", "reply-lost");
+    await h.publish(event);
+    const row = await h.waitForState(composeId, ["imported", "failed", "refunded"]);
+    expect(row).toMatchObject({ state: "refunded", last_error_code: "KOJI_FAULT" });
+    expect(row.last_error).toContain("Build (42) NVR is different");
+    const builds = [...h.hub.state.builds.values()].filter((b) => b.release === event.koji.release);
+    expect(builds.map((b) => b.state)).toEqual([3]);
+    await waitForDeadLetters(1);
+    const [dead] = await takeDeadLetters();
+    expect(String(dead?.properties.headers?.["x-death-reason"])).toContain("Build (42) NVR is different");
+  });
+
+  it("a refund Koji refuses while the build is still BUILDING: failed and dead-lettered with both reasons, not retried forever", async () => {
+    await takeDeadLetters();
+    const { composeId, event } = await h.prepareCompose();
+    h.hub.inject.importFailure({ faultCode: 1000, faultString: "Build (42) NVR is different" });
+    h.hub.inject.callFailure("CGRefundBuild", { faultCode: 1000, faultString: "refunds are off today" });
+    const refunds = calls("CGRefundBuild");
+    await h.publish(event);
+    const row = await h.waitForState(composeId, ["imported", "failed", "refunded"]);
+    expect(row).toMatchObject({ state: "failed", last_error_code: "KOJI_FAULT" });
+    expect(row.last_error).toContain("Build (42) NVR is different");
+    expect(row.last_error).toContain("refunds are off today");
+    await waitForDeadLetters(1);
+    const [dead] = await takeDeadLetters();
+    expect(String(dead?.properties.headers?.["x-death-reason"])).toContain("could not be refunded");
+    expect(calls("CGRefundBuild") - refunds).toBe(1);
+    const builds = () => [...h.hub.state.builds.values()].filter((b) => b.release === event.koji.release);
+    expect(builds().map((b) => b.state)).toEqual([0]);
+
+    // Left to a person, as the dead letter says; a replay after the fix cancels that build and imports anew.
+    h.admin.sendToQueue(names().deadLetterQueue, dead?.content ?? Buffer.alloc(0), {
+      headers: dead?.properties.headers,
+    });
+    await replayDeadLetters(h.confirmChannel, names(), { composeIds: [composeId] });
+    const row2 = await h.waitForState(composeId, ["imported"]);
+    expect(builds().map((b) => [b.id, b.state])).toEqual([[row2.koji_build_id, 1]]);
   });
 
   it("outputs that never arrive fail, after the wait, naming the file and the directory", async () => {

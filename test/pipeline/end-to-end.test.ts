@@ -84,6 +84,29 @@ describe("the import, end to end", () => {
     expect(h.hub.counters.calls.CGImport ?? 0).toBe(imports);
   });
 
+  it("a failed compose refunds composer's reservation, or finds it given back already", async () => {
+    for (const alreadyFailed of [false, true]) {
+      const { composeId, event } = await h.prepareCompose(COMPOSES.failure);
+      const bodies = loadCompose(COMPOSES.failure);
+      const reservation = h.hub.state.newBuild(h.hub.state.user("osbuild"), "osbuild", event.koji, 0);
+      reservation.token = `reservation-token-${reservation.id}`;
+      const logs = {
+        ...bodies.logs,
+        koji: { init: { build_id: reservation.id, token: reservation.token }, import: {} },
+      };
+      h.composer.addCompose(composeId, { status: bodies.status, logs, manifests: bodies.manifests });
+      // Composer itself may have failed the build before publishing the event.
+      if (alreadyFailed) Object.assign(reservation, { state: 3, token: null });
+      await h.publish(event);
+      const row = await h.waitForState(composeId, ["failed", "refunded", "imported"]);
+      expect(row, `composer failed it first: ${alreadyFailed}`).toMatchObject({
+        state: "refunded",
+        last_error_code: "COMPOSE_FAILED",
+      });
+      expect(h.hub.state.builds.get(reservation.id)?.state).toBe(3);
+    }
+  });
+
   it("acknowledges and records a compose without Koji as ignored", async () => {
     const { composeId, event } = await h.prepareCompose();
     const { koji: _koji, ...plain } = event;

@@ -3,7 +3,7 @@ import { ComposeStatusSchema } from "../../schemas/composer.js";
 import { markFailed } from "../../store/import-result.js";
 import { advance, type ImportContext } from "../context.js";
 import { composerReservation } from "./fetch.js";
-import { refundReservation } from "./refund.js";
+import { giveBackReservation } from "./refund.js";
 
 /** True when composer says the compose failed (or the event did): there is nothing to import. */
 export function composeFailed(ctx: ImportContext): boolean {
@@ -16,7 +16,7 @@ export function composeFailed(ctx: ImportContext): boolean {
  * for the next try. The import ends here; it is not an error of the importer.
  */
 export async function finishFailedCompose(ctx: ImportContext): Promise<void> {
-  const refunded = await refundReservation(ctx, composerReservation(ctx));
+  const refunded = await giveBackReservation(ctx, composerReservation(ctx));
   const status = ComposeStatusSchema.parse(ctx.row.compose_status);
   const reason =
     status.image_statuses?.find((s) => s.error)?.error?.reason ?? status.image_status.error?.reason;

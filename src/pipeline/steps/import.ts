@@ -10,7 +10,8 @@ import { missingUploads } from "./check-uploads.js";
  * Step 8: CGImport. A try after one that may have reached Koji asks Koji first: the build COMPLETE with our
  * build id means the earlier try worked (only its answer or our commit was lost); BUILDING with our reservation
  * means import again; anything else is a conflict. A failed CGImport can have consumed the uploads (the hub
- * moves files as it goes), so they are checked before the failure is handed on as retryable.
+ * moves files as it goes), so they are checked before the failure is handed on as retryable; a CGImport whose
+ * answer was lost is first looked up, as the import it may have been.
  */
 export async function importBuild(ctx: ImportContext, metadataJson: string): Promise<void> {
   const buildId = ctx.row.koji_build_id as number;
@@ -25,6 +26,9 @@ export async function importBuild(ctx: ImportContext, metadataJson: string): Pro
   } catch (error) {
     const failure = toImporterError(error);
     if (failure.code.startsWith("STORE_")) throw failure;
+    // A CGImport that may have reached the hub has moved the uploads into the build if it worked: ask Koji
+    // before reading their absence as a failed import's damage.
+    if (failure.code === "KOJI_COMMIT_UNCERTAIN" && (await importedAfterAll(ctx, buildId))) return;
     const missing = await missingUploads(ctx).catch(() => []);
     if (missing.length > 0) {
       throw permanentError(
@@ -36,6 +40,14 @@ export async function importBuild(ctx: ImportContext, metadataJson: string): Pro
     throw failure;
   }
   ctx.logger.info({ koji_build_id: ctx.row.koji_build_id }, "imported");
+}
+
+async function importedAfterAll(ctx: ImportContext, buildId: number): Promise<boolean> {
+  const build = await ctx.koji.getBuild(nvrOf(ctx.row)).catch(() => undefined);
+  if (build?.id !== buildId || build.state !== BuildState.COMPLETE) return false;
+  advance(ctx, await markImported(ctx.db, ctx.composeId, buildId, ctx.stepLog));
+  ctx.logger.info({ koji_build_id: buildId }, "CGImport's answer was lost, but Koji has the build; recorded");
+  return true;
 }
 
 async function alreadyImported(ctx: ImportContext, buildId: number): Promise<boolean> {

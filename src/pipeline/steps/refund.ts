@@ -1,3 +1,4 @@
+import { BUILD_STATE_NAMES, BuildState } from "../../koji/schemas.js";
 import type { ImportContext } from "../context.js";
 
 /**
@@ -12,6 +13,33 @@ export async function refundReservation(
   await ctx.koji.CGRefundBuild(reservation.buildId, reservation.token, "FAILED");
   ctx.logger.info({ koji_build_id: reservation.buildId }, "reservation refunded");
   return true;
+}
+
+/** Build states that hold no reservation any more: refunded, cancelled by hand, or deleted. */
+const GIVEN_BACK: ReadonlySet<number> = new Set([BuildState.FAILED, BuildState.CANCELED, BuildState.DELETED]);
+
+/**
+ * Refunds the reservation, or finds it given back already. When CGRefundBuild fails, Koji is asked for the
+ * build: one no longer BUILDING (a refund whose reply was lost, a build composer or a Koji admin failed) has nothing
+ * left to refund, and refunding again would be refused the same way on every retry. Throws the refund's error
+ * when the build is still BUILDING, or COMPLETE, or Koji cannot say.
+ */
+export async function giveBackReservation(
+  ctx: ImportContext,
+  reservation = currentReservation(ctx),
+): Promise<boolean> {
+  if (!reservation) return false;
+  try {
+    return await refundReservation(ctx, reservation);
+  } catch (refundError) {
+    const build = await ctx.koji.getBuild(reservation.buildId).catch(() => undefined);
+    if (build === undefined || (build !== null && !GIVEN_BACK.has(build.state))) throw refundError;
+    ctx.logger.info(
+      { koji_build_id: reservation.buildId, build_state: build ? BUILD_STATE_NAMES[build.state] : "absent" },
+      "reservation already given back",
+    );
+    return true;
+  }
 }
 
 export function currentReservation(ctx: ImportContext): { buildId: number; token: string } | undefined {

@@ -51,7 +51,9 @@ export interface FakeKojiHub {
     chunkFailures(count: number, kind: "http500" | "lock"): void;
     authExpiredOnce(): void;
     hiddenUploads(count: number): void;
-    importFailure(fault: { faultCode: number; faultString: string } | "reply-lost"): void;
+    importFailure(fault: InjectedFailure): void;
+    /** The next call of `method` fails: a fault before it runs, or run and its reply lost (connection cut). */
+    callFailure(method: string, fault: InjectedFailure): void;
   };
   close(): Promise<void>;
 }
@@ -74,6 +76,8 @@ function send(res: ServerResponse, body: string, status = 200): void {
   res.end(body);
 }
 
+export type InjectedFailure = { faultCode: number; faultString: string } | "reply-lost";
+
 /**
  * A fake Koji hub over real HTTPS on loopback that behaves as Koji 1.35 does on the paths the importer uses
  * (see the README beside this file for what it enforces and the captures it was checked against).
@@ -91,7 +95,10 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
     chunk: { count: 0, kind: "http500" as "http500" | "lock" },
     authExpired: false,
     hidden: 0,
-    imports: [] as Array<{ faultCode: number; faultString: string } | "reply-lost">,
+    calls: new Map<string, InjectedFailure[]>(),
+  };
+  const inject = (method: string, fault: InjectedFailure) => {
+    faults.calls.set(method, [...(faults.calls.get(method) ?? []), fault]);
   };
 
   function session(
@@ -182,7 +189,7 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
       throw AuthError("Not logged-in");
     }
     checkCallnum(auth.session, auth.callnum, method);
-    const injected = method === "CGImport" ? faults.imports.shift() : undefined;
+    const injected = faults.calls.get(method)?.shift();
     if (injected && injected !== "reply-lost") throw new HubFault(injected.faultCode, injected.faultString);
     const result =
       method === MULTICALL ? multiCall(auth, call.params[0]) : dispatch(auth, method, call.params);
@@ -282,9 +289,8 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
       hiddenUploads: (count) => {
         faults.hidden = count;
       },
-      importFailure: (fault) => {
-        faults.imports.push(fault);
-      },
+      importFailure: (fault) => inject("CGImport", fault),
+      callFailure: inject,
     },
     close: async () => {
       server.closeAllConnections();
