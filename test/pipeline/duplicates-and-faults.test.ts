@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { replayDeadLetters } from "../../src/queue/dead-letters/replay.js";
 import { namesFromConfig } from "../../src/service/admin.js";
 import { getImport } from "../../src/store/index.js";
+import { COMPOSES, loadCompose } from "../fixtures/composes.js";
 import { createHarness, type Harness } from "./harness.js";
 
 let h: Harness;
@@ -229,6 +230,28 @@ describe("failures that no retry cures", () => {
     await replayDeadLetters(h.confirmChannel, names(), { composeIds: [composeId] });
     const row2 = await h.waitForState(composeId, ["imported"]);
     expect(builds().map((b) => [b.id, b.state])).toEqual([[row2.koji_build_id, 1]]);
+  });
+
+  it("a refunded import that used composer's reservation reserves anew when replayed", async () => {
+    await takeDeadLetters();
+    const { composeId, event } = await h.prepareCompose(COMPOSES.reserved);
+    const reservation = h.hub.state.newBuild(h.hub.state.user("osbuild"), "osbuild", event.koji, 0);
+    reservation.token = `reservation-token-${reservation.id}`;
+    const bodies = loadCompose(COMPOSES.reserved);
+    const init = { build_id: reservation.id, token: reservation.token };
+    const logs = { ...bodies.logs, koji: { ...(bodies.logs.koji as object), init } };
+    h.composer.addCompose(composeId, { status: bodies.status, logs, manifests: bodies.manifests });
+    h.hub.inject.importFailure({ faultCode: 1000, faultString: "Build (42) NVR is different" });
+    await h.publish(event);
+    expect((await h.waitForState(composeId, ["imported", "failed", "refunded"])).state).toBe("refunded");
+    expect(reservation.state).toBe(3);
+    await waitForDeadLetters(1);
+
+    // Composer's reservation is spent: the replay must not import with its token, but reserve the NVR again.
+    await replayDeadLetters(h.confirmChannel, names(), { composeIds: [composeId] });
+    const row = await h.waitForState(composeId, ["imported"], 5_000);
+    expect(row).toMatchObject({ reservation_source: "importer", last_error: null });
+    expect(h.hub.state.builds.get(row.koji_build_id as number)?.state).toBe(1);
   });
 
   it("outputs that never arrive fail, after the wait, naming the file and the directory", async () => {

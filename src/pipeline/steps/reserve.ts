@@ -9,13 +9,13 @@ import { crashPoint } from "../crash-hook.js";
 import { composerReservation } from "./fetch.js";
 
 /**
- * Step 5: the build reservation. Composer's koji-init reservation is used when it made one; otherwise the
- * importer calls CGInitBuild and stores the id and token right after. A worker that died between the call and
+ * Step 5: the build reservation. Composer's koji-init reservation is used when it made one and it still holds;
+ * otherwise the importer calls CGInitBuild and stores the id and token right after. A worker that died between the call and
  * the store left a BUILDING build of this NVR that it owns and has no token for: it cancels that orphan and
  * reserves again, so no build stays stuck in BUILDING.
  */
 export async function reserveBuild(ctx: ImportContext): Promise<void> {
-  const fromComposer = composerReservation(ctx);
+  const fromComposer = await usableComposerReservation(ctx);
   if (fromComposer) {
     await storeReservation(ctx, fromComposer, "composer");
     return;
@@ -29,6 +29,27 @@ export async function reserveBuild(ctx: ImportContext): Promise<void> {
   crashPoint("reserve-call");
   await storeReservation(ctx, { buildId: reservation.build_id, token: reservation.token }, "importer");
   ctx.logger.info({ koji_build_id: reservation.build_id }, "build reserved");
+}
+
+/**
+ * Composer's koji-init reservation while it still holds. The first attempt takes it as it is (no extra call);
+ * a later one (after a refund, a dead-letter replay, an operator's retry) asks Koji first, because an earlier
+ * attempt may have refunded it, and CGImport with a spent token can only fail. A spent one is left behind for
+ * a reservation of the importer's own.
+ */
+async function usableComposerReservation(
+  ctx: ImportContext,
+): Promise<{ buildId: number; token: string } | undefined> {
+  const reservation = composerReservation(ctx);
+  if (!reservation || ctx.attempt <= 1) return reservation;
+  const build = await ctx.koji.getBuild(reservation.buildId);
+  if (build?.state === BuildState.BUILDING) return reservation;
+  const state = build ? (BUILD_STATE_NAMES[build.state] ?? String(build.state)) : "absent";
+  ctx.logger.warn(
+    { koji_build_id: reservation.buildId, state },
+    "composer's reservation is spent; reserving anew",
+  );
+  return undefined;
 }
 
 /** The reservation and the CG document that now names its build id, stored as the step's end. */
