@@ -14,8 +14,9 @@ import { decodeResponse, encodeCall, type XmlRpcDecoded, type XmlRpcValue } from
  * session of its own (see SessionPool): Koji's sessions carry one call at a time.
  *
  * Koji numbers the calls of a session (callnum, from 0, one more per request) and remembers the number of the last
- * call that committed. A request carrying that same number again is refused with RetryError, because the hub
- * cannot tell a resend from a replay. So this session never reuses a number: every request, resends included,
+ * call that committed. A hub that checks the numbers refuses a request carrying that same number again with
+ * RetryError, because it cannot tell a resend from a replay (1.35.3 checks them only for sessions in query
+ * arguments; see SessionPool). So this session never reuses a number: every request, resends included,
  * takes the next one. What it must not do is resend a call that may already have committed (the connection broke
  * after the request left, or a proxy answered 5xx while the hub kept working): for those it raises
  * KOJI_COMMIT_UNCERTAIN and lets the caller look at the hub's state first.
@@ -55,15 +56,15 @@ export class KojiSession {
   readonly hubUrl: URL;
   private readonly loginUrl: URL;
   private readonly sessions: SessionPool<ActiveSession>;
+  private readonly maxSessions: number;
   private version: string | undefined;
   private logins = 0;
 
   constructor(private readonly options: KojiSessionOptions) {
     this.hubUrl = new URL(options.hubUrl);
     this.loginUrl = new URL(`${this.hubUrl.href.replace(/\/+$/, "")}/ssllogin`);
-    this.sessions = new SessionPool(options.maxSessions ?? DEFAULT_HUB_CONNECTIONS, () =>
-      this.performLogin(),
-    );
+    this.maxSessions = options.maxSessions ?? DEFAULT_HUB_CONNECTIONS;
+    this.sessions = new SessionPool(this.maxSessions, () => this.performLogin());
   }
 
   /** The hub's `Koji-Version` header, once any reply has been seen. */
@@ -132,9 +133,21 @@ export class KojiSession {
     const maxRetries = options.retries ?? this.options.transportRetries ?? 2;
     let retries = 0;
     let sequenceResends = 0;
-    let reloggedIn = false;
+    let renewals = 0;
     for (;;) {
-      const active = await this.sessions.lease();
+      let active: ActiveSession;
+      try {
+        active = await this.sessions.lease();
+      } catch (e) {
+        // Logging in is a call like any other: a hub briefly out of reach gets the same resends.
+        const error = asTransportError(e);
+        if (!error.retryable || retries >= maxRetries) throw error;
+        retries++;
+        this.options.logger?.info({ err: error, method, retry: retries }, "Koji login failed; trying again");
+        await sleep((this.options.retryDelayMs ?? 500) * retries);
+        continue;
+      }
+      const fresh = active.callnum === 0;
       const callnum = active.callnum++;
       let reply: HubReply;
       try {
@@ -143,8 +156,7 @@ export class KojiSession {
           this.sessions.giveBack(active),
         );
       } catch (e) {
-        const error =
-          e instanceof ImporterError ? e : retryableError("KOJI_TRANSPORT", String(e), { cause: e });
+        const error = asTransportError(e);
         if (options.commits && mayHaveCommitted(error)) throw commitUncertain(method, callnum, error);
         if (!error.retryable || retries >= maxRetries) throw error;
         retries++;
@@ -162,9 +174,11 @@ export class KojiSession {
       if (decoded.kind === "result") return decoded.value;
 
       const fault = new KojiFault(decoded.faultCode, decoded.faultString, method);
-      if (!reloggedIn && needsNewSession(fault)) {
+      if (needsNewSession(fault) && renewals <= this.maxSessions && (renewals === 0 || !fresh)) {
         // The hub refused the session before running the method, so repeating the call is safe even if it commits.
-        reloggedIn = true;
+        // Sessions logged in together expire together, so the next idle one may be dead too: a call goes on
+        // through the pool's sessions to a fresh login, and gives up only when a fresh one is refused again.
+        renewals++;
         this.sessions.discard(active);
         this.options.logger?.info(
           { method, fault: fault.faultName },
@@ -234,6 +248,10 @@ export class KojiSession {
     );
     return active;
   }
+}
+
+function asTransportError(e: unknown): ImporterError {
+  return e instanceof ImporterError ? e : retryableError("KOJI_TRANSPORT", String(e), { cause: e });
 }
 
 /**

@@ -86,24 +86,44 @@ describe("sessions", () => {
     expect(await koji.getLoggedInUser()).toMatchObject({ name: "osbuild" });
   });
 
-  it("refuses a reused or lower callnum on a session (RetryError, SequenceError)", async () => {
-    const login = await raw("/kojihub/ssllogin", encodeCall("sslLogin", []), {}, "osbuild");
+  /** A session logged in by raw request, and the headers that carry it with a given callnum. */
+  async function rawSession(target: FakeKojiHub) {
+    const login = await raw("/kojihub/ssllogin", encodeCall("sslLogin", []), {}, "osbuild", target);
     const session = login as { "session-id": number; "session-key": string };
-    const headers = (callnum: number) => ({
+    return (callnum: number) => ({
       "Koji-Session-Id": String(session["session-id"]),
       "Koji-Session-Key": session["session-key"],
       "Koji-Session-Callnum": String(callnum),
     });
-    await raw(
-      "/kojihub",
-      encodeCall("CGInitBuild", ["osbuild", { name: "seq", version: "1", release: "1" }]),
-      headers(5),
-    );
-    await expect(raw("/kojihub", encodeCall("getAPIVersion", []), headers(5))).rejects.toThrow(
-      /1009: unable to retry call 5/,
-    );
-    await expect(raw("/kojihub", encodeCall("getAPIVersion", []), headers(4))).rejects.toThrow(/1008: 5 > 4/);
-    expect(await raw("/kojihub", encodeCall("getAPIVersion", []), headers(6))).toBe(1);
+  }
+
+  it("as the captured 1.35.3 hub: a header session's callnum is not checked, even reused after a commit", async () => {
+    const headers = await rawSession(hub);
+    const reserve = encodeCall("CGInitBuild", ["osbuild", { name: "seq-1353", version: "1", release: "1" }]);
+    await raw("/kojihub", reserve, headers(0));
+    expect(await raw("/kojihub", encodeCall("getAPIVersion", []), headers(0))).toBe(1);
+    expect(await raw("/kojihub", encodeCall("getLoggedInUser", []), headers(0))).toMatchObject({
+      name: "osbuild",
+    });
+  });
+
+  it("as a hub that reads Koji-Session-Callnum: a reused or lower callnum is refused (RetryError, SequenceError)", async () => {
+    const strict = await startFakeKojiHub({ checkHeaderCallnum: true });
+    strict.grant("osbuild");
+    try {
+      const headers = await rawSession(strict);
+      const reserve = encodeCall("CGInitBuild", ["osbuild", { name: "seq", version: "1", release: "1" }]);
+      await raw("/kojihub", reserve, headers(5), undefined, strict);
+      await expect(
+        raw("/kojihub", encodeCall("getAPIVersion", []), headers(5), undefined, strict),
+      ).rejects.toThrow(/1009: unable to retry call 5/);
+      await expect(
+        raw("/kojihub", encodeCall("getAPIVersion", []), headers(4), undefined, strict),
+      ).rejects.toThrow(/1008: 5 > 4/);
+      expect(await raw("/kojihub", encodeCall("getAPIVersion", []), headers(6), undefined, strict)).toBe(1);
+    } finally {
+      await strict.close();
+    }
   });
 
   it("answers AuthExpired once a session outlives its lifetime; the client logs in again", async () => {
@@ -368,9 +388,10 @@ function raw(
   body: string,
   headers: Record<string, string>,
   certUser?: string,
+  target: FakeKojiHub = hub,
 ): Promise<XmlRpcValue> {
-  const url = new URL(hub.url);
-  const cert = certUser ? hub.clientCert(certUser) : undefined;
+  const url = new URL(target.url);
+  const cert = certUser ? target.clientCert(certUser) : undefined;
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -378,7 +399,7 @@ function raw(
         port: url.port,
         path,
         method: "POST",
-        ca: hub.pki.ca.cert,
+        ca: target.pki.ca.cert,
         ...(cert ? { cert: cert.cert, key: cert.key } : {}),
         headers: { "Content-Type": "text/xml", ...headers },
       },

@@ -181,6 +181,15 @@ describe("Koji session over HTTPS", () => {
     expect(since(mark).map((r) => r.callnum)).toEqual([1, 2, 3]);
   });
 
+  it("tries the login again after a dropped connection or a 503, as any other call", async () => {
+    const client = await newClient();
+    hub.inject((r) => r.method === "sslLogin", { dropBefore: true });
+    hub.inject((r) => r.method === "sslLogin", { status: 503 });
+    const mark = hub.requests.length;
+    expect((await client.getLoggedInUser())?.name).toBe("osbuild");
+    expect(since(mark).map((r) => r.method)).toEqual(["sslLogin", "sslLogin", "sslLogin", "getLoggedInUser"]);
+  });
+
   it("refunds a reservation", async () => {
     const client = await newClient();
     const { build_id, token } = await client.CGInitBuild({ name: "refund", version: "1", release: "1" });

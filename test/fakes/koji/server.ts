@@ -27,6 +27,13 @@ export interface FakeKojiHubOptions {
   archiveTypes?: Record<string, string>;
   /** Answer `header-auth: false` at login, so clients must send the session in query arguments. */
   queryAuth?: boolean;
+  /**
+   * Check the callnum of header sessions, as a hub does that reads `Koji-Session-Callnum`, the header clients
+   * send. The 1.35.3 hub of the captures reads `Koji-Callnum` instead, which no client sends, so it checks the
+   * callnum of query-argument sessions only: captures 00033-00037 reuse callnum 0 after a committed CGInitBuild.
+   * Off by default, as captured.
+   */
+  checkHeaderCallnum?: boolean;
 }
 
 export interface FakeKojiHub {
@@ -108,7 +115,9 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
     const id = req.headers["koji-session-id"] ?? query.get("session-id");
     if (id === undefined || id === null) return undefined;
     const key = req.headers["koji-session-key"] ?? query.get("session-key");
-    const callnumText = req.headers["koji-session-callnum"] ?? query.get("callnum");
+    const viaHeaders = req.headers["koji-session-id"] !== undefined;
+    const callnumHeader = options.checkHeaderCallnum ? "koji-session-callnum" : "koji-callnum";
+    const callnumText = viaHeaders ? req.headers[callnumHeader] : query.get("callnum");
     const found = state.sessions.get(Number(id));
     if (!found || found.key !== key) throw AuthError("Invalid session or bad credentials");
     if (faults.authExpired || Date.now() - found.createdAt > state.sessionLifetimeMs) {
