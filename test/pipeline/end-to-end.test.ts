@@ -84,6 +84,38 @@ describe("the import, end to end", () => {
     expect(h.hub.counters.calls.CGImport ?? 0).toBe(imports);
   });
 
+  it("a failed compose whose manifest job failed (composer lists null) is recorded failed, not a bad response", async () => {
+    const { composeId, event } = await h.prepareCompose(COMPOSES.failure);
+    const bodies = loadCompose(COMPOSES.failure);
+    const manifests = { ...bodies.manifests, manifests: [null] };
+    h.composer.addCompose(composeId, { status: bodies.status, logs: bodies.logs, manifests });
+    await h.publish(event);
+    const row = await h.waitForState(composeId, ["failed", "refunded", "imported"]);
+    expect(row).toMatchObject({ state: "failed", last_error_code: "COMPOSE_FAILED" });
+  });
+
+  it("a compose still pending, whose manifests are not made yet, is retried until composer has it", async () => {
+    const { composeId, event } = await h.prepareCompose();
+    const bodies = loadCompose(COMPOSES.success);
+    const pending = { ...bodies.status, status: "pending", image_status: { status: "building" } };
+    const notYet = { ...bodies.manifests, manifests: [null, null] };
+    h.composer.addCompose(composeId, { status: pending, logs: bodies.logs, manifests: notYet });
+    await h.publish(event);
+    const end = Date.now() + 10_000;
+    let row = await h.waitForState(composeId, ["received", "imported", "failed", "refunded"]);
+    while (row.last_error_code !== "COMPOSER_NOT_FINISHED" && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 25));
+      row = await h.waitForState(composeId, ["received", "imported", "failed", "refunded"]);
+    }
+    expect(row).toMatchObject({ state: "received", last_error_code: "COMPOSER_NOT_FINISHED" });
+    h.composer.addCompose(composeId, {
+      status: bodies.status,
+      logs: bodies.logs,
+      manifests: bodies.manifests,
+    });
+    expect((await h.waitForState(composeId, ["imported", "failed", "refunded"])).state).toBe("imported");
+  });
+
   it("a failed compose refunds composer's reservation, or finds it given back already", async () => {
     for (const alreadyFailed of [false, true]) {
       const { composeId, event } = await h.prepareCompose(COMPOSES.failure);
