@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { KojiHubConfig } from "../config/schema.js";
-import { permanentError } from "../errors.js";
+import { permanentError, retryableError } from "../errors.js";
 import { gssapiAuthenticator, type KojiAuthenticator, sslAuthenticator } from "./auth.js";
 import { DEFAULT_CG_NAME, KojiClient } from "./client.js";
 import { KojiSession } from "./session.js";
@@ -50,7 +50,8 @@ export class KojiHubs {
 
   /** The client for a hub; the session logs in on its first call. */
   async client(hubUrl: string): Promise<KojiClient> {
-    if (this.closed) throw permanentError("KOJI_CLOSED", "Koji hubs: already closed (shutting down)");
+    // Retryable: shutting down says nothing about the import; another worker takes the redelivered event.
+    if (this.closed) throw retryableError("KOJI_CLOSED", "Koji hubs: already closed (shutting down)");
     const key = safeNormalize(hubUrl);
     const entry = this.entries.get(key);
     if (!entry) {

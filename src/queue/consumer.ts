@@ -91,9 +91,12 @@ export class QueueConsumer {
     const model = await amqp.connect(this.options.url, {
       clientProperties: { connection_name: this.options.connectionName ?? "osbuild-koji-importer worker" },
     });
-    const channel = await model.createConfirmChannel();
+    model.on("error", () => undefined);
+    // Set once a loss of this connection has started a reconnect loop of its own.
+    let handedOver = false;
     const lost = (what: string) => (error?: Error) => {
       if (this.stopping || this.model !== model) return;
+      handedOver = true;
       this.options.logger.warn({ err: error }, `AMQP ${what} lost; reconnecting`);
       this.model = undefined;
       this.channel = undefined;
@@ -102,22 +105,37 @@ export class QueueConsumer {
       this.reconnects += 1;
       this.connected = this.connectWithRetry();
     };
-    model.on("error", () => undefined);
-    channel.on("error", () => undefined);
-    model.on("close", lost("connection"));
-    channel.on("close", lost("channel"));
-    await declareTopology(channel, this.options.names);
-    await channel.prefetch(this.options.prefetch);
-    this.model = model;
-    this.channel = channel;
-    const { consumerTag } = await channel.consume(
-      this.options.names.workQueue,
-      (message) => {
-        if (message) this.track(this.handle(channel, message));
-      },
-      { noAck: false },
-    );
-    this.consumerTag = consumerTag;
+    try {
+      const channel = await model.createConfirmChannel();
+      channel.on("error", () => undefined);
+      model.on("close", lost("connection"));
+      channel.on("close", lost("channel"));
+      await declareTopology(channel, this.options.names);
+      await channel.prefetch(this.options.prefetch);
+      if (this.stopping) throw new Error("stopped while connecting");
+      this.model = model;
+      this.channel = channel;
+      const cancelled = lost("consumer (cancelled by the broker)");
+      const { consumerTag } = await channel.consume(
+        this.options.names.workQueue,
+        (message) => {
+          // null: the broker cancelled this consumer (its queue deleted, a node lost); consume again afresh.
+          if (message) this.track(this.handle(channel, message));
+          else cancelled();
+        },
+        { noAck: false },
+      );
+      this.consumerTag = consumerTag;
+    } catch (error) {
+      if (this.model === model) {
+        this.model = undefined;
+        this.channel = undefined;
+      }
+      await model.close().catch(() => undefined);
+      // A loss already handled has its own reconnect loop; a second one would consume twice.
+      if (handedOver || this.stopping) return;
+      throw error;
+    }
     this.options.logger.info(
       { queue: this.options.names.workQueue, prefetch: this.options.prefetch },
       "consuming",
@@ -150,7 +168,13 @@ export class QueueConsumer {
       await this.carryOut(channel, message, delivery, outcome);
       channel.ack(message);
     } catch (error) {
-      // The channel went away: nothing was acked, the broker redelivers the message.
+      // Nothing was acked. On a closed channel the broker redelivers the message by itself; on an open one (the
+      // broker refused the retry or dead-letter copy) it would stay unacked, holding a prefetch place, forever.
+      try {
+        channel.nack(message, false, true);
+      } catch {
+        // The channel is closed: redelivery is the broker's.
+      }
       this.options.logger.warn(
         { err: error, action: outcome.action },
         "could not settle a message; it will be redelivered",

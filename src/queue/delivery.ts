@@ -28,9 +28,36 @@ export const REPLAYED_HEADER = "x-replayed";
 /** Set on the event an operator's `retry` puts back on the work queue. */
 export const OPERATOR_RETRY_HEADER = "x-operator-retry";
 
+/** Set by the quorum work queue on a redelivery: how many of its deliveries of this message were never settled. */
+export const DELIVERY_COUNT_HEADER = "x-delivery-count";
+
+/**
+ * Which try this delivery is: the retries counted in `x-attempt`, plus the deliveries of this copy whose worker
+ * died or lost its connection before settling them. Without the second, a message that kills its worker would
+ * be redelivered forever, never reaching the attempt limit.
+ */
 export function attemptOf(headers: MessagePropertyHeaders | undefined): number {
   const value = Number(headers?.[ATTEMPT_HEADER]);
-  return Number.isInteger(value) && value >= 1 ? value : 1;
+  const counted = Number.isInteger(value) && value >= 1 ? value : 1;
+  const unsettled = Number(headers?.[DELIVERY_COUNT_HEADER]);
+  return counted + (Number.isInteger(unsettled) && unsettled > 0 ? unsettled : 0);
+}
+
+/**
+ * An error message as a header value. AMQP limits a message's headers (amqplib refuses a frame over 64 KiB), and a
+ * publish refused for its size would be refused again on every redelivery; the whole text is in the store.
+ */
+const MAX_HEADER_TEXT = 4096;
+function headerText(text: string): string {
+  return text.length <= MAX_HEADER_TEXT
+    ? text
+    : `${text.slice(0, MAX_HEADER_TEXT)}… (${text.length} characters)`;
+}
+
+/** A delivery's headers for a copy published anew: the broker's delivery count is already in the attempt. */
+function withoutDeliveryCount(headers: MessagePropertyHeaders): MessagePropertyHeaders {
+  const { [DELIVERY_COUNT_HEADER]: _counted, ...rest } = headers;
+  return rest;
 }
 
 export function replaysOf(headers: MessagePropertyHeaders | undefined): number {
@@ -48,8 +75,8 @@ export function deadLetterHeaders(
   now: Date,
 ): MessagePropertyHeaders {
   return {
-    ...original,
-    "x-death-reason": error.message,
+    ...withoutDeliveryCount(original),
+    "x-death-reason": headerText(error.message),
     "x-error-code": error.code,
     "x-error-class": error.errorClass,
     "x-attempts": attempt,
@@ -66,9 +93,9 @@ export function retryHeaders(
   error: ImporterError,
 ): MessagePropertyHeaders {
   return {
-    ...original,
+    ...withoutDeliveryCount(original),
     [ATTEMPT_HEADER]: attempt + 1,
-    "x-last-error": error.message,
+    "x-last-error": headerText(error.message),
     "x-last-error-code": error.code,
   };
 }

@@ -215,6 +215,8 @@ describe("QueueConsumer", () => {
     await until(() => seen.length === 2, 15_000);
     release();
     expect(seen[1]?.redelivered).toBe(true);
+    // The unsettled first delivery was an attempt: a message that kills its worker reaches the attempt limit.
+    expect(seen.slice(0, 2).map((d) => d.attempt)).toEqual([1, 2]);
     expect(consumer.reconnectCount).toBeGreaterThanOrEqual(1);
     await until(() => consumer.isConsuming);
     await publisher.publishJson(names.exchange, names.routingKey, { n: 2 });
@@ -222,6 +224,35 @@ describe("QueueConsumer", () => {
     await sleep(100);
     expect((await admin.checkQueue(names.workQueue)).messageCount).toBe(0);
   }, 30_000);
+
+  it("an error message too long for a header is cut short: the retry copy is still published", async () => {
+    const names = freshNames();
+    const seen: Delivery[] = [];
+    await consume(names, async (d) => {
+      seen.push(d);
+      if (seen.length > 1) return { action: "ack" };
+      return { action: "retry", error: retryableError("HUGE", "x".repeat(100_000)) };
+    });
+    await publisher.publishJson(names.exchange, names.routingKey, { n: 1 });
+    await until(() => seen.length === 2);
+    const lastError = String(seen[1]?.headers["x-last-error"]);
+    expect(lastError.length).toBeLessThan(4200);
+    expect(lastError).toMatch(/… \(100000 characters\)$/);
+  });
+
+  it("consumes again when the broker cancels its consumer (the work queue deleted under it)", async () => {
+    const names = freshNames();
+    const seen: Delivery[] = [];
+    const consumer = await consume(names, async (d) => {
+      seen.push(d);
+      return { action: "ack" };
+    });
+    await admin.deleteQueue(names.workQueue);
+    await until(() => consumer.reconnectCount >= 1);
+    await until(() => consumer.isConsuming);
+    await publisher.publishJson(names.exchange, names.routingKey, { n: 1 });
+    await until(() => seen.length === 1);
+  });
 
   it("stop() finishes in-flight work, acks it and closes cleanly", async () => {
     const names = freshNames();
