@@ -82,6 +82,8 @@ export const EnvSchema = z.object({
   KOJI_TIMEOUT: Duration.default(120_000),
   /** How long a missing or short upload is waited for (hub replicas can lag) before it is permanent. */
   UPLOAD_WAIT: Duration.default(600_000),
+  /** CGImport alone: the hub reads every output again to check its checksum before it answers. */
+  KOJI_IMPORT_TIMEOUT: Duration.default(1_800_000),
 
   ADMIN_HOST: z.string().min(1).default("0.0.0.0"),
   ADMIN_PORT: Port.default(8080),

@@ -99,8 +99,16 @@ export class KojiClient {
    * Imports the uploaded directory as the build the metadata describes. The metadata goes as the JSON string it
    * already is (composer's document, possibly amended): no re-encoding, and sizes beyond 2^31 need no i8.
    */
-  CGImport(metadataJson: string, directory: string, token: string): Promise<BuildInfo> {
-    return this.call(BuildInfoSchema, "CGImport", [metadataJson, directory, token], { commits: true });
+  CGImport(
+    metadataJson: string,
+    directory: string,
+    token: string,
+    options: { timeoutMs?: number } = {},
+  ): Promise<BuildInfo> {
+    return this.call(BuildInfoSchema, "CGImport", [metadataJson, directory, token], {
+      ...options,
+      commits: true,
+    });
   }
 
   getArchiveTypes(): Promise<ArchiveType[]> {

@@ -40,6 +40,8 @@ export interface CallOptions {
   commits?: boolean;
   /** Overrides the session's transportRetries (uploads do their own retrying, chunk by chunk). */
   retries?: number;
+  /** How long the hub may take to answer (CGImport reads every output before it does); the transport's otherwise. */
+  timeoutMs?: number;
 }
 
 interface ActiveSession {
@@ -152,7 +154,7 @@ export class KojiSession {
       let reply: HubReply;
       try {
         // The session is free again once the hub has answered (or not): a resend's wait holds none.
-        reply = await this.post(body, headers, query, active, callnum).finally(() =>
+        reply = await this.post(body, headers, query, active, callnum, options.timeoutMs).finally(() =>
           this.sessions.giveBack(active),
         );
       } catch (e) {
@@ -201,6 +203,7 @@ export class KojiSession {
     query: Record<string, string>,
     active: ActiveSession,
     callnum: number,
+    timeoutMs?: number,
   ): Promise<HubReply> {
     const url = new URL(this.hubUrl);
     for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
@@ -214,7 +217,7 @@ export class KojiSession {
       url.searchParams.set("session-key", active.key);
       url.searchParams.set("callnum", String(callnum));
     }
-    const reply = await this.options.transport.post(url, allHeaders, body);
+    const reply = await this.options.transport.post(url, allHeaders, body, undefined, timeoutMs);
     this.version = reply.kojiVersion ?? this.version;
     return reply;
   }

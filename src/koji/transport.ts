@@ -170,6 +170,8 @@ export class KojiTransport {
     headers: Record<string, string>,
     body: string | Uint8Array,
     signal?: AbortSignal,
+    /** How long the hub may take to answer this request; the transport's timeout when not given. */
+    timeoutMs?: number,
   ): Promise<HubReply> {
     let response: Awaited<ReturnType<typeof request>>;
     const sliced = typeof body !== "string" && body.length > BODY_SLICE_BYTES;
@@ -179,7 +181,7 @@ export class KojiTransport {
         headers: sliced ? { ...headers, "Content-Length": String(body.length) } : headers,
         body: sliced ? slices(body) : body,
         dispatcher: this.agent,
-        headersTimeout: this.timeoutMs,
+        headersTimeout: timeoutMs ?? this.timeoutMs,
         bodyTimeout: this.timeoutMs,
         ...(signal ? { signal } : {}),
       });

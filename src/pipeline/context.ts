@@ -13,6 +13,8 @@ export interface PipelineSettings {
   maxAttempts: number;
   maxMetadataBytes: number;
   uploadWaitMs: number;
+  /** How long the hub may take over CGImport. */
+  importTimeoutMs: number;
 }
 
 /** What every step of one import sees: the compose's row, its adapters, and a logger bound to compose_id. */

@@ -36,6 +36,7 @@ export async function startWorker(config: Config, logger: Logger, metrics: Metri
       maxAttempts: config.MAX_ATTEMPTS,
       maxMetadataBytes: config.KOJI_MAX_METADATA_BYTES,
       uploadWaitMs: config.UPLOAD_WAIT,
+      importTimeoutMs: config.KOJI_IMPORT_TIMEOUT,
     },
     metrics,
     logger,

@@ -181,6 +181,21 @@ describe("Koji session over HTTPS", () => {
     expect(since(mark).map((r) => r.callnum)).toEqual([1, 2, 3]);
   });
 
+  it("a call may be given longer than the transport's timeout (CGImport reads every output first)", async () => {
+    const transport = await KojiTransport.create({
+      tls: { certFile: user.certFile, keyFile: user.keyFile, caFile: pki.caFile },
+      timeoutMs: 200,
+    });
+    open.push(transport);
+    const session = new KojiSession({ hubUrl: hub.url, transport, authenticator: sslAuthenticator() });
+    await session.call("getAPIVersion");
+    // undici checks its timeouts about once a second: the delay is well beyond that.
+    hub.inject((r) => r.method === "getAPIVersion", { delayMs: 2_000 });
+    expect(await session.call("getAPIVersion", [], { timeoutMs: 5_000 })).toBe(1);
+    hub.inject((r) => r.method === "getAPIVersion", { delayMs: 2_000 });
+    await expect(session.call("getAPIVersion", [], { retries: 0 })).rejects.toThrow(/timeout|Timeout/);
+  });
+
   it("tries the login again after a dropped connection or a 503, as any other call", async () => {
     const client = await newClient();
     hub.inject((r) => r.method === "sslLogin", { dropBefore: true });

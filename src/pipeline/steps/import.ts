@@ -20,15 +20,21 @@ export async function importBuild(ctx: ImportContext, metadataJson: string): Pro
 
   advance(ctx, await markImportStarted(ctx.db, ctx.composeId));
   try {
-    const build = await ctx.koji.CGImport(metadataJson, ctx.event.koji.upload_directory, token);
+    const build = await ctx.koji.CGImport(metadataJson, ctx.event.koji.upload_directory, token, {
+      timeoutMs: ctx.settings.importTimeoutMs,
+    });
     crashPoint("import-call");
     advance(ctx, await markImported(ctx.db, ctx.composeId, build.id, ctx.stepLog));
   } catch (error) {
     const failure = toImporterError(error);
     if (failure.code.startsWith("STORE_")) throw failure;
-    // A CGImport that may have reached the hub has moved the uploads into the build if it worked: ask Koji
-    // before reading their absence as a failed import's damage.
-    if (failure.code === "KOJI_COMMIT_UNCERTAIN" && (await importedAfterAll(ctx, buildId))) return;
+    // A CGImport that may have reached the hub has moved the uploads into the build if it worked: ask Koji.
+    // If it has no answer yet, the hub may still be at it (moving files as it goes), so missing uploads say
+    // nothing; the retry asks Koji again before it imports.
+    if (failure.code === "KOJI_COMMIT_UNCERTAIN") {
+      if (await importedAfterAll(ctx, buildId)) return;
+      throw failure;
+    }
     const missing = await missingUploads(ctx).catch(() => []);
     if (missing.length > 0) {
       throw permanentError(
