@@ -21,7 +21,7 @@ import {
   MultiCallResultSchema,
 } from "./schemas.js";
 import type { CallOptions, KojiSession } from "./session.js";
-import type { XmlRpcValue } from "./xmlrpc/index.js";
+import { encodeCall, type XmlRpcValue } from "./xmlrpc/index.js";
 
 /**
  * The hub calls the importer makes, typed: arguments laid out as Koji's Python client sends them and every reply
@@ -93,6 +93,14 @@ export class KojiClient {
   /** The owner (or an admin) cancels a build without its token. False when the hub has no such build. */
   cancelBuild(buildId: number): Promise<boolean> {
     return this.call(z.boolean(), "cancelBuild", [buildId], { commits: true });
+  }
+
+  /**
+   * The size of the CGImport request for this document: the hub refuses a request body over its MaxRequestLength
+   * ("Request too long"), and XML escaping makes the body larger than the JSON it carries.
+   */
+  static cgImportRequestBytes(metadataJson: string, directory: string, token: string): number {
+    return Buffer.byteLength(encodeCall("CGImport", [metadataJson, directory, token]));
   }
 
   /**

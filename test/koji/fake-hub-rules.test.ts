@@ -97,6 +97,20 @@ describe("sessions", () => {
     });
   }
 
+  it("refuses a call whose request body is over MaxRequestLength ('Request too long')", async () => {
+    const small = await startFakeKojiHub({ maxRequestLength: 2_000 });
+    small.grant("osbuild");
+    try {
+      const headers = await rawSession(small);
+      const call = (text: string) =>
+        raw("/kojihub", encodeCall("getBuild", [text]), headers(1), undefined, small);
+      expect(await call("x".repeat(100))).toBeNull();
+      await expect(call("x".repeat(2_000))).rejects.toThrow(/1000: Request too long/);
+    } finally {
+      await small.close();
+    }
+  });
+
   it("as the captured 1.35.3 hub: a header session's callnum is not checked, even reused after a commit", async () => {
     const headers = await rawSession(hub);
     const reserve = encodeCall("CGInitBuild", ["osbuild", { name: "seq-1353", version: "1", release: "1" }]);

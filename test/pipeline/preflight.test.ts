@@ -37,7 +37,9 @@ it("a metadata document over the hub's size limit fails before CGImport, naming 
   // Only the small-limit worker's queue gets this event.
   await h.publisher.publishRaw("", `${h.config.AMQP_QUEUE}.small`, Buffer.from(JSON.stringify(event)));
   const row = await h.waitForState(composeId, ["imported", "failed", "refunded"]);
-  expect(row.last_error).toMatch(/metadata is \d+ bytes, over the hub's limit of 1000/);
+  expect(row.last_error).toMatch(
+    /the CGImport request is \d+ bytes \(metadata \d+\), over the hub's limit of 1000/,
+  );
   await worker.stop();
   await h.admin.deleteQueue(`${h.config.AMQP_QUEUE}.small`);
   for (const suffix of [".retry.100ms", ".retry.200ms", ".dead-letter"]) {

@@ -1,4 +1,5 @@
 import { permanentError } from "../../errors.js";
+import { KojiClient } from "../../koji/client.js";
 import type { CgMetadata } from "../../schemas/cg-metadata.js";
 import type { ImportContext } from "../context.js";
 
@@ -27,9 +28,15 @@ export async function preflight(ctx: ImportContext): Promise<string> {
     }
   }
   const json = JSON.stringify(document);
-  const bytes = Buffer.byteLength(json);
-  if (bytes > ctx.settings.maxMetadataBytes) {
-    problems.push(`metadata is ${bytes} bytes, over the hub's limit of ${ctx.settings.maxMetadataBytes}`);
+  const request = KojiClient.cgImportRequestBytes(
+    json,
+    ctx.event.koji.upload_directory,
+    ctx.row.koji_token ?? "",
+  );
+  if (request > ctx.settings.maxMetadataBytes) {
+    problems.push(
+      `the CGImport request is ${request} bytes (metadata ${Buffer.byteLength(json)}), over the hub's limit of ${ctx.settings.maxMetadataBytes}`,
+    );
   }
   if (problems.length > 0) {
     throw permanentError("KOJI_PREFLIGHT", `pre-flight check failed: ${problems.join("; ")}`, {

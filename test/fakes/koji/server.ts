@@ -12,6 +12,7 @@ import { COMMITTING, METHODS } from "./methods.js";
 import {
   AuthError,
   AuthExpired,
+  GenericError,
   HubFault,
   LockError,
   PythonError,
@@ -34,6 +35,8 @@ export interface FakeKojiHubOptions {
    * Off by default, as captured.
    */
   checkHeaderCallnum?: boolean;
+  /** The hub's MaxRequestLength: an XML-RPC request body over it is refused, "Request too long". */
+  maxRequestLength?: number;
 }
 
 export interface FakeKojiHub {
@@ -187,7 +190,10 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
       );
       return;
     }
-    const call = decodeCall(await readBody(req));
+    const requestBody = await readBody(req);
+    // As kojixmlrpc reads a call: uploads have their own path and no such limit.
+    if (requestBody.length > (options.maxRequestLength ?? 4_194_304)) throw GenericError("Request too long");
+    const call = decodeCall(requestBody);
     const method = call.methodName;
     counters.calls[method] = (counters.calls[method] ?? 0) + 1;
     if (method !== MULTICALL && !METHODS[method]) throw new HubFault(1000, `Invalid method: ${method}`);
