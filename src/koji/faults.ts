@@ -76,10 +76,13 @@ const RETRYABLE_FAULTS: ReadonlySet<number> = new Set([
 
 /**
  * Python exceptions (fault 1) that come from the hub's database or network rather than from what we sent: a lost
- * database connection, a serialization failure or deadlock between two transactions, a timeout talking to storage.
+ * database connection, a serialization failure or deadlock between two transactions, the database shutting down,
+ * restarting or cancelling a statement on timeout (psycopg2 names its error classes after PostgreSQL's
+ * conditions: 57P01 AdminShutdown, 57P02 CrashShutdown, 57P03 CannotConnectNow, 57014 QueryCanceled, 55P03
+ * LockNotAvailable), a timeout talking to storage.
  */
 const TRANSIENT_PYTHON_EXCEPTION =
-  /^<class '[\w.]*(OperationalError|InterfaceError|SerializationFailure|DeadlockDetected|ConnectionError|TimeoutError|BrokenPipeError)'>/;
+  /^<class '[\w.]*(OperationalError|InterfaceError|SerializationFailure|DeadlockDetected|AdminShutdown|CrashShutdown|CannotConnectNow|QueryCanceled|LockNotAvailable|ConnectionError|TimeoutError|BrokenPipeError)'>/;
 
 export function kojiFaultName(faultCode: number): string {
   return KOJI_FAULT_NAMES[faultCode] ?? `Fault${faultCode}`;

@@ -278,6 +278,12 @@ describe("CGImport rejections, in the hub's order, with the hub's words", () => 
       "File checksum mismatch for",
     ],
     [
+      "a wrong adler32 checksum (the hub computes it too)",
+      (d: any) => Object.assign(d.output[0], { checksum_type: "adler32", checksum: "deadbeef" }),
+      1000,
+      "File checksum mismatch for",
+    ],
+    [
       "an output with two types",
       (d: any) => (d.output[0].extra.typeinfo = { image: {} }),
       1000,

@@ -44,6 +44,17 @@ describe("Koji faults", () => {
     expect(new KojiFault(1, "<class 'psycopg2.errors.DeadlockDetected'>: deadlock", "x").retryable).toBe(
       true,
     );
+    for (const condition of [
+      "AdminShutdown",
+      "CrashShutdown",
+      "CannotConnectNow",
+      "QueryCanceled",
+      "LockNotAvailable",
+    ]) {
+      expect(new KojiFault(1, `<class 'psycopg2.errors.${condition}'>: ...`, "x").retryable, condition).toBe(
+        true,
+      );
+    }
   });
 
   it("isKojiFault matches by code", () => {

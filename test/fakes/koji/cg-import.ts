@@ -143,8 +143,7 @@ export function cgImport(
     const checksumType = String(req(output, "checksum_type"));
     if (!["md5", "sha256", "adler32"].includes(checksumType))
       throw GenericError(`Unsupported verify type: ${checksumType}`);
-    const actual =
-      checksumType === "adler32" ? String(req(output, "checksum")) : fileDigest(file, checksumType as "md5");
+    const actual = fileDigest(file, checksumType as "md5" | "sha256" | "adler32");
     if (req(output, "checksum") !== actual) {
       throw GenericError(`File checksum mismatch for ${filename}: ${String(output.checksum)} != ${actual}`);
     }
