@@ -20,9 +20,9 @@ const GIVEN_BACK: ReadonlySet<number> = new Set([BuildState.FAILED, BuildState.C
 
 /**
  * Refunds the reservation, or finds it given back already. When CGRefundBuild fails, Koji is asked for the
- * build: one no longer BUILDING (a refund whose reply was lost, a build composer or a Koji admin failed) has nothing
- * left to refund, and refunding again would be refused the same way on every retry. Throws the refund's error
- * when the build is still BUILDING, or COMPLETE, or Koji cannot say.
+ * build: one no longer BUILDING (a refund whose reply was lost, a build composer or a Koji admin failed) has
+ * nothing left to refund, and refunding again would be refused the same way on every retry. Throws the
+ * refund's error when the build is still BUILDING, or COMPLETE, or Koji cannot say.
  */
 export async function giveBackReservation(
   ctx: ImportContext,

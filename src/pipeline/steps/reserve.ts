@@ -9,10 +9,10 @@ import { crashPoint } from "../crash-hook.js";
 import { composerReservation } from "./fetch.js";
 
 /**
- * Step 5: the build reservation. Composer's koji-init reservation is used when it made one and it still holds;
- * otherwise the importer calls CGInitBuild and stores the id and token right after. A worker that died between the call and
- * the store left a BUILDING build of this NVR that it owns and has no token for: it cancels that orphan and
- * reserves again, so no build stays stuck in BUILDING.
+ * Step 5: the build reservation. Composer's koji-init reservation is used when it made one and it still
+ * holds; otherwise the importer calls CGInitBuild and stores the id and token right after. A worker that died
+ * between the call and the store left a BUILDING build of this NVR that it owns and has no token for: it
+ * cancels that orphan and reserves again, so no build stays stuck in BUILDING.
  */
 export async function reserveBuild(ctx: ImportContext): Promise<void> {
   const fromComposer = await usableComposerReservation(ctx);
