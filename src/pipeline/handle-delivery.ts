@@ -56,6 +56,11 @@ function composeIdOf(body: Buffer): string | undefined {
   }
 }
 
+function countDeadLetter(deps: PipelineDeps, error: ImporterError): void {
+  deps.metrics.eventsConsumed.inc({ outcome: "dead_lettered" });
+  deps.metrics.deadLettered.inc({ code: error.code });
+}
+
 /** Adapters classify their own errors; what reaches here unclassified is a database outage or unexpected. */
 function classify(thrown: unknown): ImporterError {
   return storeUnavailable(thrown) ?? toImporterError(thrown);
@@ -89,8 +94,7 @@ function giveUpOrRetry(deps: PipelineDeps, delivery: Delivery, error: ImporterEr
     logger.warn({ err: error, attempt: delivery.attempt }, "delivery failed; will retry");
     return { action: "retry", error, composeId };
   }
-  deps.metrics.eventsConsumed.inc({ outcome: "dead_lettered" });
-  deps.metrics.deadLettered.inc({ code: error.code });
+  countDeadLetter(deps, error);
   logger.error({ err: error, attempt: delivery.attempt }, "delivery failed; dead-lettered");
   return { action: "dead-letter", error, composeId };
 }
@@ -116,8 +120,7 @@ async function deliver(deps: PipelineDeps, delivery: Delivery): Promise<Outcome>
   if (RETRYABLE_BY_OPERATOR.has(row.state)) {
     if (!asksToRunAgain(delivery)) {
       const error = recordedFailure(row);
-      deps.metrics.eventsConsumed.inc({ outcome: "dead_lettered" });
-      deps.metrics.deadLettered.inc({ code: error.code });
+      countDeadLetter(deps, error);
       logger.warn({ state: row.state, err: error }, "import already failed; dead-lettered again");
       return { action: "dead-letter", error, composeId: event.compose_id };
     }
@@ -254,8 +257,7 @@ async function settleFailure(
   await markFailed(ctx.db, composeId, failure, refunded ? "refunded" : "failed");
   crashPoint("failure-recorded");
   deps.metrics.importsFinished.inc({ state: refunded ? "refunded" : "failed" });
-  deps.metrics.eventsConsumed.inc({ outcome: "dead_lettered" });
-  deps.metrics.deadLettered.inc({ code: failure.code });
+  countDeadLetter(deps, failure);
   logger.error({ step, err: failure, refunded }, "import failed; dead-lettered");
   return { action: "dead-letter", error: failure, composeId };
 }

@@ -55,7 +55,7 @@ function headerText(text: string): string {
 }
 
 /** A delivery's headers for a copy published anew: the broker's delivery count is already in the attempt. */
-function withoutDeliveryCount(headers: MessagePropertyHeaders): MessagePropertyHeaders {
+export function withoutDeliveryCount(headers: MessagePropertyHeaders): MessagePropertyHeaders {
   const { [DELIVERY_COUNT_HEADER]: _counted, ...rest } = headers;
   return rest;
 }

@@ -1,7 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type amqp from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { namesFromConfig } from "../../src/service/admin.js";
 import { COMPOSES, loadCompose } from "../fixtures/composes.js";
 import { createHarness, type Harness } from "./harness.js";
 
@@ -17,17 +15,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.close();
 });
-
-async function nextDeadLetter(timeoutMs = 10_000): Promise<amqp.GetMessage> {
-  const queue = namesFromConfig(h.config).deadLetterQueue;
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const message = await h.admin.get(queue, { noAck: true });
-    if (message) return message;
-    if (Date.now() > end) throw new Error("no dead letter arrived");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const withKoji = (change: Record<string, unknown>) => ({
   ...good,
@@ -71,7 +58,7 @@ describe("malformed events are dead-lettered with a reason naming the field", ()
     const body = makeBody();
     const raw = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
     await h.publisher.publishRaw(h.config.AMQP_EXCHANGE, h.config.AMQP_ROUTING_KEY, raw);
-    const dead = await nextDeadLetter();
+    const dead = await h.nextDeadLetter();
     expect(dead.properties.headers?.["x-error-code"]).toBe(code);
     expect(String(dead.properties.headers?.["x-death-reason"])).toContain(reason);
     expect(dead.content.equals(raw)).toBe(true);
@@ -93,7 +80,7 @@ describe("bad answers from composer fail the import with a message naming the fi
     const row = await h.waitForState(compose.composeId, ["failed", "refunded", "imported"]);
     expect(row.last_error_code).toBe(code);
     expect(row.last_error).toMatch(reason);
-    const dead = await nextDeadLetter();
+    const dead = await h.nextDeadLetter();
     expect(dead.properties.headers?.["x-compose-id"]).toBe(compose.composeId);
   }
 

@@ -1,7 +1,6 @@
 import { spawn } from "node:child_process";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { CrashPoint } from "../../src/pipeline/crash-hook.js";
-import { namesFromConfig } from "../../src/service/admin.js";
 import { createHarness, type Harness } from "./harness.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -71,16 +70,10 @@ it("a worker killed after recording a failure, before dead-lettering it: the res
   expect((await h.waitForState(composeId, ["imported", "failed", "refunded"])).state).toBe("refunded");
 
   const restarted = await h.startWorker();
-  const deadLetterQueue = namesFromConfig(h.config).deadLetterQueue;
-  const end = Date.now() + 10_000;
-  let dead = (await h.admin.get(deadLetterQueue, { noAck: true })) || undefined;
-  while (!dead && Date.now() < end) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    dead = (await h.admin.get(deadLetterQueue, { noAck: true })) || undefined;
-  }
+  const dead = await h.nextDeadLetter();
   await restarted.stop();
-  expect(dead?.properties.headers).toMatchObject({ "x-compose-id": composeId, "x-error-code": "KOJI_FAULT" });
-  expect(String(dead?.properties.headers?.["x-death-reason"])).toContain("Build (42) NVR is different");
+  expect(dead.properties.headers).toMatchObject({ "x-compose-id": composeId, "x-error-code": "KOJI_FAULT" });
+  expect(String(dead.properties.headers?.["x-death-reason"])).toContain("Build (42) NVR is different");
   const builds = [...h.hub.state.builds.values()].filter((b) => b.release === event.koji.release);
   expect(builds.map((b) => b.state)).toEqual([3]);
   expect((await h.admin.checkQueue(h.config.AMQP_QUEUE)).messageCount).toBe(0);

@@ -35,6 +35,24 @@ async function until(done: () => Promise<boolean>, timeoutMs = 5_000): Promise<v
   }
 }
 
+const REJECTION = { faultCode: 1000, faultString: "Build (42) NVR is different" };
+
+/**
+ * A compose whose CGImport the hub rejects for good (once), published and run until its import is final.
+ * `alsoInject` adds faults for the same run (a refund's, say).
+ */
+async function rejectedImport(
+  prepare: () => Promise<{ composeId: string; event: Record<string, any> }> = () => h.prepareCompose(),
+  alsoInject: () => void = () => undefined,
+) {
+  const { composeId, event } = await prepare();
+  h.hub.inject.importFailure(REJECTION);
+  alsoInject();
+  await h.publish(event);
+  const row = await h.waitForState(composeId, ["imported", "failed", "refunded"]);
+  return { composeId, event, row };
+}
+
 /** Takes every dead letter now in the queue. */
 async function takeDeadLetters(): Promise<amqp.GetMessage[]> {
   const found: amqp.GetMessage[] = [];
@@ -119,10 +137,7 @@ describe("faults that a retry cures", () => {
 describe("failures that no retry cures", () => {
   it("a permanent Koji rejection is dead-lettered with the hub's message and the reservation refunded", async () => {
     await takeDeadLetters();
-    const { composeId, event } = await h.prepareCompose();
-    h.hub.inject.importFailure({ faultCode: 1000, faultString: "Build (42) NVR is different" });
-    await h.publish(event);
-    const row = await h.waitForState(composeId, ["imported", "failed", "refunded"]);
+    const { composeId, event, row } = await rejectedImport();
     expect(row).toMatchObject({ state: "refunded", last_error_code: "KOJI_FAULT" });
     expect(row.last_error).toContain("Build (42) NVR is different");
     const build = [...h.hub.state.builds.values()].find((b) => b.release === event.koji.release);
@@ -139,10 +154,7 @@ describe("failures that no retry cures", () => {
 
   it("an event for an import that already failed is dead-lettered again; a replayed dead letter imports it", async () => {
     await takeDeadLetters();
-    const { composeId, event } = await h.prepareCompose();
-    h.hub.inject.importFailure({ faultCode: 1000, faultString: "Build (42) NVR is different" });
-    await h.publish(event);
-    const failed = await h.waitForState(composeId, ["imported", "failed", "refunded"]);
+    const { composeId, event, row: failed } = await rejectedImport();
     expect(failed.state).toBe("refunded");
     await waitForDeadLetters(1);
 
@@ -175,10 +187,8 @@ describe("failures that no retry cures", () => {
   });
 
   it("an operator's retry whose commit was lost after the broker took it: the worker reopens the import", async () => {
-    const { composeId, event } = await h.prepareCompose();
-    h.hub.inject.importFailure({ faultCode: 1000, faultString: "Build (42) NVR is different" });
-    await h.publish(event);
-    expect((await h.waitForState(composeId, ["imported", "failed", "refunded"])).state).toBe("refunded");
+    const { composeId, event, row } = await rejectedImport();
+    expect(row.state).toBe("refunded");
     await waitForDeadLetters(1);
     await takeDeadLetters();
     // The event as `retry` publishes it, while the row still says refunded (the admin's commit never landed).
@@ -191,11 +201,9 @@ describe("failures that no retry cures", () => {
 
   it("a refund whose reply was lost: Koji shows the build given back, so the import ends refunded and dead-lettered", async () => {
     await takeDeadLetters();
-    const { composeId, event } = await h.prepareCompose();
-    h.hub.inject.importFailure({ faultCode: 1000, faultString: "Build (42) NVR is different" });
-    h.hub.inject.callFailure("CGRefundBuild", "reply-lost");
-    await h.publish(event);
-    const row = await h.waitForState(composeId, ["imported", "failed", "refunded"]);
+    const { event, row } = await rejectedImport(undefined, () =>
+      h.hub.inject.callFailure("CGRefundBuild", "reply-lost"),
+    );
     expect(row).toMatchObject({ state: "refunded", last_error_code: "KOJI_FAULT" });
     expect(row.last_error).toContain("Build (42) NVR is different");
     const builds = [...h.hub.state.builds.values()].filter((b) => b.release === event.koji.release);
@@ -207,12 +215,10 @@ describe("failures that no retry cures", () => {
 
   it("a refund Koji refuses while the build is still BUILDING: failed and dead-lettered with both reasons, not retried forever", async () => {
     await takeDeadLetters();
-    const { composeId, event } = await h.prepareCompose();
-    h.hub.inject.importFailure({ faultCode: 1000, faultString: "Build (42) NVR is different" });
-    h.hub.inject.callFailure("CGRefundBuild", { faultCode: 1000, faultString: "refunds are off today" });
     const refunds = calls("CGRefundBuild");
-    await h.publish(event);
-    const row = await h.waitForState(composeId, ["imported", "failed", "refunded"]);
+    const { composeId, event, row } = await rejectedImport(undefined, () =>
+      h.hub.inject.callFailure("CGRefundBuild", { faultCode: 1000, faultString: "refunds are off today" }),
+    );
     expect(row).toMatchObject({ state: "failed", last_error_code: "KOJI_FAULT" });
     expect(row.last_error).toContain("Build (42) NVR is different");
     expect(row.last_error).toContain("refunds are off today");

@@ -1,4 +1,4 @@
-import amqp, { type Channel, type ChannelModel, type ConfirmChannel } from "amqplib";
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type GetMessage } from "amqplib";
 import type pg from "pg";
 import { pino } from "pino";
 import { type Config, loadConfig } from "../../src/config/load.js";
@@ -39,6 +39,8 @@ export interface Harness {
   ): Promise<{ composeId: string; event: Record<string, any> }>;
   publish(event: unknown): Promise<void>;
   waitForState(composeId: string, states: string[], timeoutMs?: number): Promise<ImportRow>;
+  /** Takes the next message from the dead-letter queue, waiting for one to arrive. */
+  nextDeadLetter(timeoutMs?: number): Promise<GetMessage>;
   close(): Promise<void>;
 }
 
@@ -109,6 +111,16 @@ export async function createHarness(label: string, env: Record<string, string> =
         if (Date.now() > end)
           throw new Error(`import ${composeId} is ${row?.state ?? "absent"}, not ${states.join("/")}`);
         await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    },
+    async nextDeadLetter(timeoutMs = 10_000) {
+      const queue = namesFromConfig(config).deadLetterQueue;
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const message = await admin.get(queue, { noAck: true });
+        if (message) return message;
+        if (Date.now() > end) throw new Error(`no dead letter arrived within ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },
     async close() {

@@ -1,6 +1,6 @@
 import type { ConfirmChannel, GetMessage } from "amqplib";
 import { publishConfirmed } from "../confirmed-publish.js";
-import { ATTEMPT_HEADER, DELIVERY_COUNT_HEADER, REPLAYED_HEADER, replaysOf } from "../delivery.js";
+import { ATTEMPT_HEADER, REPLAYED_HEADER, replaysOf, withoutDeliveryCount } from "../delivery.js";
 import { composeIdOf, type DeadLetterSummary, describeDeadLetter } from "./describe.js";
 
 export interface ReplayRequest {
@@ -40,7 +40,7 @@ export async function replayDeadLetters(
         continue;
       }
       // A dead letter from before the delivery count was folded into x-attempts may still carry it.
-      const { [DELIVERY_COUNT_HEADER]: _counted, ...headers } = message.properties.headers ?? {};
+      const headers = withoutDeliveryCount(message.properties.headers ?? {});
       await publishConfirmed(channel, "", queues.workQueue, message.content, {
         contentType: message.properties.contentType,
         messageId: message.properties.messageId,
