@@ -11,7 +11,13 @@ import {
 } from "../../src/schemas/composer.js";
 import { type FakeEndpoint, schemaViolatingBody } from "../fakes/composer/faults.js";
 import { startFakeComposer } from "../fakes/composer/server.js";
-import { type ComposerSpec, loadComposerSpec, specValidator } from "./openapi.js";
+import {
+  COMPOSER_SPEC_FILE,
+  COMPOSER_SPEC_SKIPPED,
+  type ComposerSpec,
+  loadComposerSpec,
+  specValidator,
+} from "./openapi.js";
 
 /**
  * Drift guard: the client's requests and every compose fixture are checked against composer's published OpenAPI
@@ -46,17 +52,19 @@ function fixtureFiles(): Array<{ file: string; schema: string }> {
 let spec: ComposerSpec;
 let validator: ReturnType<typeof specValidator>;
 
+// Vitest prints a skipped block's title, so the reason shows in the run's output, not only in this file.
+const against = (title: string) => (COMPOSER_SPEC_SKIPPED ? `${title} (${COMPOSER_SPEC_SKIPPED})` : title);
+const withSpec = describe.skipIf(COMPOSER_SPEC_SKIPPED !== undefined);
+
 beforeAll(async () => {
+  if (COMPOSER_SPEC_SKIPPED) return;
   spec = await loadComposerSpec();
   validator = specValidator(spec);
 });
 
-describe("client requests against composer-openapi.v2.yml", () => {
+withSpec(against("client requests against composer's published OpenAPI document"), () => {
   it("uses the spec's base path", async () => {
-    const raw = readFileSync(
-      new URL("../../../shared/specs/composer-openapi.v2.yml", import.meta.url),
-      "utf8",
-    );
+    const raw = readFileSync(COMPOSER_SPEC_FILE as string, "utf8");
     expect(raw).toContain(`url: ${COMPOSER_BASE_PATH}`);
   });
 
@@ -73,10 +81,10 @@ describe("client requests against composer-openapi.v2.yml", () => {
   }
 });
 
-describe("compose fixtures against the spec's schemas", () => {
-  const files = fixtureFiles();
+const files = fixtureFiles();
 
-  it("finds the fixtures (own ones at least: every endpoint's schema covered)", () => {
+describe("compose fixtures", () => {
+  it("are found (own ones at least: every endpoint's schema covered)", () => {
     const schemas = new Set(files.map((f) => f.schema));
     expect([...schemas].sort()).toEqual(["ComposeLogs", "ComposeManifests", "ComposeSBOMs", "ComposeStatus"]);
   });
@@ -90,13 +98,6 @@ describe("compose fixtures against the spec's schemas", () => {
 
   for (const { file, schema } of files) {
     const name = file.split("/").slice(-3).join("/");
-    it(`${name} is a valid ${schema} for the spec`, () => {
-      const validate = validator(schema);
-      const ok = validate(JSON.parse(readFileSync(file, "utf8")));
-      expect(validate.errors ?? [], JSON.stringify(validate.errors)).toEqual([]);
-      expect(ok).toBe(true);
-    });
-
     // The client parses with the zod schemas; a fixture both accept keeps the two views of the API in step.
     it(`${name} parses with the client's ${schema} zod schema`, () => {
       const result = zodSchemas[schema]?.safeParse(JSON.parse(readFileSync(file, "utf8")));
@@ -105,7 +106,19 @@ describe("compose fixtures against the spec's schemas", () => {
   }
 });
 
-describe("the fake composer's own bodies", () => {
+withSpec(against("compose fixtures against the spec's schemas"), () => {
+  for (const { file, schema } of files) {
+    const name = file.split("/").slice(-3).join("/");
+    it(`${name} is a valid ${schema} for the spec`, () => {
+      const validate = validator(schema);
+      const ok = validate(JSON.parse(readFileSync(file, "utf8")));
+      expect(validate.errors ?? [], JSON.stringify(validate.errors)).toEqual([]);
+      expect(ok).toBe(true);
+    });
+  }
+});
+
+withSpec(against("the fake composer's own bodies against the spec"), () => {
   const cases: Array<[Exclude<FakeEndpoint, "download">, string]> = [
     ["status", "ComposeStatus"],
     ["logs", "ComposeLogs"],

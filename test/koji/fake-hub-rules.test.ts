@@ -14,7 +14,7 @@ import { artifactStream } from "../fixtures/artifacts.js";
 import { COMPOSES, loadCompose, uploadedFiles } from "../fixtures/composes.js";
 import { caught } from "../support/caught.js";
 
-const SHARED = new URL("../../../shared/specs/fixtures/", import.meta.url);
+const CG_FIXTURES = new URL("../fixtures/koji-cg/", import.meta.url);
 let hub: FakeKojiHub;
 let hubs: KojiHubs;
 let koji: KojiClient;
@@ -339,7 +339,7 @@ describe("CGImport rejections, in the hub's order, with the hub's words", () => 
 
   it("the shared Koji hub-test document: 'No typeinfo for'", async () => {
     const doc = JSON.parse(
-      (await import("node:fs")).readFileSync(new URL("koji-cg-importer-default.json", SHARED), "utf8"),
+      (await import("node:fs")).readFileSync(new URL("koji-cg-importer-default.json", CG_FIXTURES), "utf8"),
     );
     hub.state.contentGenerators.add("osbs");
     hub.grant("osbuild", "osbs");

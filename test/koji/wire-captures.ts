@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
-/** The real-hub request/response pairs in /work/shared/specs/koji-wire, split into heads and bodies. */
+/** Request/response pairs recorded from a real Koji 1.35.3 hub (test/fixtures/koji-wire), split into heads and bodies. */
 
-export const CAPTURE_DIR = new URL("../../../shared/specs/koji-wire/", import.meta.url).pathname;
+export const CAPTURE_DIR = new URL("../fixtures/koji-wire/", import.meta.url).pathname;
 
 export interface CapturedMessage {
   startLine: string;
