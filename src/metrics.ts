@@ -13,7 +13,6 @@ export interface Metrics {
   stepDuration: Histogram<"step">;
   retries: Counter<"step" | "code">;
   deadLettered: Counter<"code">;
-  uploadBytes: Counter;
   queueDepth: Gauge<"queue">;
 }
 
@@ -51,11 +50,6 @@ export function createMetrics(): Metrics {
       name: "importer_dead_lettered_total",
       help: "Messages sent to the dead-letter queue, by error code",
       labelNames: ["code"],
-      registers: [registry],
-    }),
-    uploadBytes: new Counter({
-      name: "importer_upload_bytes_total",
-      help: "Bytes uploaded to Koji hubs",
       registers: [registry],
     }),
     queueDepth: new Gauge({

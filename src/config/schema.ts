@@ -77,7 +77,6 @@ export const EnvSchema = z.object({
   /** JSON array of hubs (KojiHubConfigSchema), inline; KOJI_HUBS_FILE names a file holding the same. */
   KOJI_HUBS: z.string().min(1).optional(),
   KOJI_CG_NAME: z.string().min(1).default("osbuild"),
-  KOJI_UPLOAD_CHUNK_BYTES: PositiveInt.default(8 * 1024 * 1024),
   KOJI_MAX_METADATA_BYTES: PositiveInt.default(4 * 1024 * 1024),
   KOJI_TIMEOUT: Duration.default(120_000),
   /** How long a missing or short upload is waited for (hub replicas can lag) before it is permanent. */

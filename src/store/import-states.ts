@@ -23,20 +23,3 @@ export const FINAL_STATES: ReadonlySet<ImportState> = new Set(["imported", "fail
 
 /** States an SRE may put back to work with `retry`. */
 export const RETRYABLE_BY_OPERATOR: ReadonlySet<ImportState> = new Set(["failed", "refunded"]);
-
-export const ALLOWED_TRANSITIONS: Readonly<Record<ImportState, readonly ImportState[]>> = {
-  received: ["fetched", "failed", "refunded", "ignored"],
-  fetched: ["assembled", "failed", "refunded"],
-  assembled: ["reserved", "failed", "refunded"],
-  reserved: ["uploaded", "imported", "failed", "refunded"],
-  uploaded: ["imported", "reserved", "failed", "refunded"],
-  imported: [],
-  // An operator's retry starts a failed or refunded import over from the top.
-  failed: ["received"],
-  refunded: ["received"],
-  ignored: [],
-};
-
-export function canTransition(from: ImportState, to: ImportState): boolean {
-  return ALLOWED_TRANSITIONS[from].includes(to);
-}
