@@ -85,10 +85,7 @@ describe("assembleCgMetadata: the seed's examples", () => {
 
 describe("assembleCgMetadata: the shared osbuild-shaped example document", () => {
   const fixture = JSON.parse(
-    readFileSync(
-      new URL("../fixtures/koji-cg/example-osbuild-cg-metadata.json", import.meta.url),
-      "utf8",
-    ),
+    readFileSync(new URL("../fixtures/koji-cg/example-osbuild-cg-metadata.json", import.meta.url), "utf8"),
   ) as { metadata: Json; upload_directory: string };
   const expected = fixture.metadata as { build: Json; output: Json[]; buildroots: Json[] };
 
