@@ -1,8 +1,10 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // The real-hub suite has a config of its own (vitest.real-koji.config.ts, `npm run test:real-koji`).
+    exclude: [...configDefaults.exclude, "test/real-koji/**"],
     // Each test file makes its own database and broker names, so files may run in parallel;
     // the machine has two cores, which bounds useful parallelism anyway.
     pool: "forks",
