@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { COMMANDS } from "./cli/commands.js";
 import { UsageError } from "./cli/usage-error.js";
+import { ConfigError, EX_CONFIG } from "./config/load.js";
 import { ImporterError } from "./errors.js";
 
 async function help(): Promise<string> {
@@ -10,7 +11,10 @@ async function help(): Promise<string> {
   return lines.join("\n");
 }
 
-/** Exit codes: 0 done, 1 the input or an operation failed (one line on stderr), 2 wrong usage. */
+/**
+ * Exit codes: 0 done, 1 the input or an operation failed (one line on stderr), 2 wrong usage, 78 (EX_CONFIG) the
+ * configuration is refused (one line per problem).
+ */
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
@@ -28,6 +32,10 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof UsageError) {
       process.stderr.write(`${name}: ${error.message}\n${error.usage}\n`);
       return 2;
+    }
+    if (error instanceof ConfigError) {
+      for (const problem of error.problems) process.stderr.write(`${name}: configuration: ${problem}\n`);
+      return EX_CONFIG;
     }
     if (error instanceof ImporterError) {
       process.stderr.write(`${name}: ${error.message}\n`);

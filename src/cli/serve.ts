@@ -3,11 +3,13 @@ import { createLogger } from "../log.js";
 import { createMetrics } from "../metrics.js";
 import { startAdmin } from "../service/admin.js";
 import { onShutdownSignal } from "../service/signals.js";
+import { checkStartup } from "../service/startup-checks.js";
 
 export const summary = "run the admin HTTP API alone";
 
 export async function run(): Promise<number> {
   const config = loadConfig();
+  await checkStartup(config, ["admin"]);
   const logger = createLogger(config.LOG_LEVEL);
   logger.info({ config: describeConfig(config) }, "starting admin");
   const admin = await startAdmin(config, logger, createMetrics());

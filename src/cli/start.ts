@@ -3,12 +3,14 @@ import { createLogger } from "../log.js";
 import { createMetrics } from "../metrics.js";
 import { startAdmin } from "../service/admin.js";
 import { onShutdownSignal } from "../service/signals.js";
+import { checkStartup } from "../service/startup-checks.js";
 import { startWorker } from "../service/worker.js";
 
 export const summary = "run the worker and the admin HTTP API in one process (the default in the image)";
 
 export async function run(): Promise<number> {
   const config = loadConfig();
+  await checkStartup(config, ["worker", "admin"]);
   const logger = createLogger(config.LOG_LEVEL);
   logger.info({ config: describeConfig(config) }, "starting worker and admin");
   // One metrics registry, so /metrics shows what this process's worker did.

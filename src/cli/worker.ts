@@ -2,12 +2,14 @@ import { describeConfig, loadConfig } from "../config/load.js";
 import { createLogger } from "../log.js";
 import { createMetrics } from "../metrics.js";
 import { onShutdownSignal } from "../service/signals.js";
+import { checkStartup } from "../service/startup-checks.js";
 import { startWorker } from "../service/worker.js";
 
 export const summary = "consume compose-finished events and import them into Koji";
 
 export async function run(): Promise<number> {
   const config = loadConfig();
+  await checkStartup(config, ["worker"]);
   const logger = createLogger(config.LOG_LEVEL);
   logger.info({ config: describeConfig(config) }, "starting worker");
   const worker = await startWorker(config, logger, createMetrics());

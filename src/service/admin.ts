@@ -23,6 +23,11 @@ export function namesFromConfig(config: Config) {
 
 /** The admin HTTP server on ADMIN_HOST:ADMIN_PORT, with its own small pool and broker connection. */
 export async function startAdmin(config: Config, logger: Logger, metrics: Metrics): Promise<AdminService> {
+  if (!config.ADMIN_TOKEN) {
+    logger.warn(
+      "ADMIN_TOKEN is not set: the mutating admin routes (retry, dead-letter replay) answer 401 until it is",
+    );
+  }
   const pool = createPool(config.DATABASE_URL, 3);
   const amqp = new AdminAmqp(config.AMQP_URL);
   const app = await buildAdminServer(

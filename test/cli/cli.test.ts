@@ -12,8 +12,15 @@ const CLI = new URL("../../src/cli.ts", import.meta.url).pathname;
 const TSX = new URL("../../node_modules/.bin/tsx", import.meta.url).pathname;
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return cliWith({}, ...args);
+}
+
+async function cliWith(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(TSX, [CLI, ...args]);
+    const { stdout, stderr } = await run(TSX, [CLI, ...args], { env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -56,6 +63,35 @@ describe("osbuild-koji-importer CLI", () => {
     const logs = await cli("assemble", ...logArgs);
     expect(logs.code).toBe(1);
     expect(logs.stderr).toContain(`${badLogs}: invalid image_builds[0].success`);
+  });
+
+  it("start refuses a bad configuration with exit 78 (EX_CONFIG), every problem on a line of its own", async () => {
+    const { code, stderr, stdout } = await cliWith(
+      { ADMIN_PORT: "abc", COMPOSER_AUTH: "oauth", KOJI_HUBS: "not json", DATABASE_URL: "mysql://db/x" },
+      "start",
+    );
+    expect(code).toBe(78);
+    expect(stdout).toBe("");
+    const lines = stderr.trim().split("\n");
+    expect(lines).toHaveLength(6);
+    for (const variable of [
+      "ADMIN_PORT",
+      "KOJI_HUBS",
+      "DATABASE_URL",
+      "COMPOSER_TOKEN_URL",
+      "COMPOSER_CLIENT_ID",
+      "COMPOSER_CLIENT_SECRET",
+    ])
+      expect(lines.filter((line) => line.startsWith(`start: configuration: ${variable}: `))).toHaveLength(1);
+    expect(stderr).not.toContain("    at ");
+
+    // Variables that parse, but the worker would have nothing to import into and a file it cannot read.
+    const checks = await cliWith({ KOJI_HUBS: "[]", COMPOSER_CA_FILE: "/nonexistent/ca.pem" }, "worker");
+    expect(checks.code).toBe(78);
+    expect(checks.stderr.trim().split("\n").sort()).toEqual([
+      "worker: configuration: COMPOSER_CA_FILE: cannot read /nonexistent/ca.pem (ENOENT)",
+      "worker: configuration: KOJI_HUBS: no Koji hub configured; the worker could import nothing",
+    ]);
   });
 
   it("exits 2 with usage on wrong usage", async () => {
