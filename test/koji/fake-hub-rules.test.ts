@@ -400,6 +400,26 @@ describe("CGImport rejections, in the hub's order, with the hub's words", () => 
     const again = await fault(koji.CGImport(JSON.stringify(p.doc), p.directory, p.token));
     expect(again.faultString).toMatch(/Token doesn't match|not in BUILDING state/);
   });
+
+  it("a slow CGImport, as the real hub's: BUILDING until it commits, a second import meanwhile refused, no refund after", async () => {
+    const p = await prepared();
+    hub.state.importDurationMs = 400;
+    try {
+      const first = koji.CGImport(JSON.stringify(p.doc), p.directory, p.token);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect((await koji.getBuild(p.buildId))?.state).toBe(0);
+      const second = await fault(koji.CGImport(JSON.stringify(p.doc), p.directory, p.token));
+      expect(second.faultString).toBe(
+        `Destination directory already exists: /mnt/koji/packages/${p.doc.build.name}/${p.doc.build.version}/${p.doc.build.release}`,
+      );
+      expect(await first).toMatchObject({ id: p.buildId, state: 1 });
+      const refund = await fault(koji.CGRefundBuild(p.buildId, p.token));
+      expect(refund.faultString).toBe(`Build ID ${p.buildId} is not in BUILDING state`);
+      expect((await koji.getBuild(p.buildId))?.state).toBe(1);
+    } finally {
+      hub.state.importDurationMs = 0;
+    }
+  });
 });
 
 /** A raw XML-RPC POST to the fake hub (for what the client never sends on purpose, like a reused callnum). */

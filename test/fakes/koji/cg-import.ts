@@ -10,6 +10,7 @@ import {
   nvrOf,
   PythonError,
   STATE,
+  type UploadDir,
   type User,
   uploadDirKey,
 } from "./state.js";
@@ -38,7 +39,7 @@ export function cgImport(
   metadataJson: unknown,
   directory: unknown,
   token: unknown,
-): Json {
+): Json | Promise<Json> {
   if (typeof metadataJson !== "string")
     throw GenericError(`Invalid metadata, cannot encode: ${String(metadataJson)}`);
   let metadata: Json;
@@ -170,8 +171,41 @@ export function cgImport(
     );
   }
 
-  // The import proper: files move out of the upload directory one by one; a failure rolls the build back
-  // (its directory removed, the database untouched) but what moved is gone from the upload directory.
+  const importProper = () => finishImport(hub, user, cg, metadata, build, reserved, upload, taskId, extra);
+  if (hub.importDurationMs <= 0) return importProper();
+  // As the real hub: CGImport re-reads and checksums every output in one transaction that takes seconds, and its
+  // build directory exists from the start, so a second CGImport of the reservation meanwhile finds it there.
+  // The build stays BUILDING until the commit; a client that gives up does not stop it.
+  const buildDir = nvrOf(build as { name: string; version: string; release: string });
+  hub.buildDirs.add(buildDir);
+  return new Promise<Json>((resolve, reject) => {
+    setTimeout(() => {
+      hub.buildDirs.delete(buildDir);
+      try {
+        resolve(importProper());
+      } catch (error) {
+        reject(error);
+      }
+    }, hub.importDurationMs).unref();
+  });
+}
+
+/**
+ * The import proper: files move out of the upload directory one by one; a failure rolls the build back (its
+ * directory removed, the database untouched) but what moved is gone from the upload directory.
+ */
+function finishImport(
+  hub: FakeHubState,
+  user: User,
+  cg: string,
+  metadata: Json,
+  build: Json,
+  reserved: Build | undefined,
+  upload: UploadDir | undefined,
+  taskId: number | null,
+  extra: Json,
+): Json {
+  const outputs = metadata.output as Json[];
   const target: Build = reserved ?? hub.newBuild(user, cg, build, STATE.BUILDING);
   const archives: Archive[] = [];
   const logs: string[] = [];

@@ -27,6 +27,8 @@ export class FakeHubState {
   readonly buildDirs = new Set<string>();
   readonly contentGenerators = new Set<string>(["osbuild"]);
   sessionLifetimeMs = Number.POSITIVE_INFINITY;
+  /** How long CGImport takes before it commits (0: at once); the real hub needs seconds for a big compose. */
+  importDurationMs = 0;
 
   constructor(
     readonly workDir: string,

@@ -15,7 +15,12 @@ import { checkedUploadDir } from "./uploads.js";
 
 type Args = unknown[];
 type Kwargs = Record<string, unknown>;
-export type Method = (hub: FakeHubState, session: Session, args: Args, kwargs: Kwargs) => unknown;
+export type Method = (
+  hub: FakeHubState,
+  session: Session,
+  args: Args,
+  kwargs: Kwargs,
+) => unknown | Promise<unknown>;
 
 /** Methods that write to the hub's database: the session's callnum is stored when they succeed. */
 export const COMMITTING = new Set(["CGInitBuild", "CGRefundBuild", "CGImport", "cancelBuild"]);

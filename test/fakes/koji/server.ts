@@ -206,8 +206,9 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
     checkCallnum(auth.session, auth.callnum, method);
     const injected = faults.calls.get(method)?.shift();
     if (injected && injected !== "reply-lost") throw new HubFault(injected.faultCode, injected.faultString);
-    const result =
-      method === MULTICALL ? multiCall(auth, call.params[0]) : dispatch(auth, method, call.params);
+    const result = await (method === MULTICALL
+      ? multiCall(auth, call.params[0])
+      : dispatch(auth, method, call.params));
     if (injected === "reply-lost") {
       res.socket?.destroy();
       return;
@@ -216,7 +217,11 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
   }
 
   /** One method on a logged-in session: keyword arguments split off as koji.decode_args does. */
-  function dispatch(auth: { session: Session; callnum: number | null }, method: string, params: unknown[]) {
+  async function dispatch(
+    auth: { session: Session; callnum: number | null },
+    method: string,
+    params: unknown[],
+  ): Promise<unknown> {
     const handler = METHODS[method];
     if (!handler) throw new HubFault(1000, `Invalid method: ${method}`);
     const last = params.at(-1);
@@ -232,7 +237,8 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
       faults.hidden -= 1;
       return null;
     }
-    const result = handler(state, auth.session, args, kwargs);
+    // A slow CGImport is the only method that answers later; the callnum is stored when it commits.
+    const result = await handler(state, auth.session, args, kwargs);
     if (COMMITTING.has(method) && auth.callnum !== null) auth.session.lastCommittedCallnum = auth.callnum;
     return result;
   }
@@ -241,20 +247,29 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
    * `system.multicall` as the hub's multiCall runs it: each call in turn, its result as a one-element array or
    * its fault as a {faultCode, faultString} struct, so one failing call does not fail the others.
    */
-  function multiCall(auth: { session: Session; callnum: number | null }, calls: unknown): unknown[] {
+  async function multiCall(
+    auth: { session: Session; callnum: number | null },
+    calls: unknown,
+  ): Promise<unknown[]> {
     if (!Array.isArray(calls)) throw PythonError("TypeError", "'NoneType' object is not iterable");
-    return calls.map((entry) => {
-      const { methodName, params } = (entry ?? {}) as { methodName?: unknown; params?: unknown };
-      try {
-        if (typeof methodName !== "string" || !Array.isArray(params))
-          throw PythonError("KeyError", typeof methodName !== "string" ? "'methodName'" : "'params'");
-        counters.calls[methodName] = (counters.calls[methodName] ?? 0) + 1;
-        return [methodName === MULTICALL ? multiCall(auth, params[0]) : dispatch(auth, methodName, params)];
-      } catch (error) {
-        if (error instanceof HubFault) return { faultCode: error.faultCode, faultString: error.faultString };
-        return { faultCode: 1, faultString: `<class 'Exception'>: ${(error as Error).message}` };
-      }
-    });
+    const results: unknown[] = [];
+    for (const entry of calls) results.push(await oneOfMultiCall(auth, entry));
+    return results;
+  }
+
+  async function oneOfMultiCall(auth: { session: Session; callnum: number | null }, entry: unknown) {
+    const { methodName, params } = (entry ?? {}) as { methodName?: unknown; params?: unknown };
+    try {
+      if (typeof methodName !== "string" || !Array.isArray(params))
+        throw PythonError("KeyError", typeof methodName !== "string" ? "'methodName'" : "'params'");
+      counters.calls[methodName] = (counters.calls[methodName] ?? 0) + 1;
+      return [
+        await (methodName === MULTICALL ? multiCall(auth, params[0]) : dispatch(auth, methodName, params)),
+      ];
+    } catch (error) {
+      if (error instanceof HubFault) return { faultCode: error.faultCode, faultString: error.faultString };
+      return { faultCode: 1, faultString: `<class 'Exception'>: ${(error as Error).message}` };
+    }
   }
 
   const server = createServer(
