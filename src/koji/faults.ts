@@ -10,8 +10,9 @@ import { ImporterError } from "../errors.js";
  * - ServerOffline: the hub is in maintenance mode and says so; it comes back.
  * - AuthLockError: another session of our user went exclusive; that session ends.
  * - RetryError: the hub saw this callnum commit already, so the earlier call took effect. Our client never reuses
- *   a callnum, so this means someone else drives our session; the import may be retried, but only after it looks
- *   at the hub's state (getBuild) instead of repeating the call. Retryable for the pipeline, never for the client.
+ *   a callnum, so this means someone else drives our session; the client resends a read with a fresh callnum and
+ *   turns it into KOJI_COMMIT_UNCERTAIN for a committing call: the import may be retried, but only after it looks
+ *   at the hub's state (getBuild) instead of repeating the call.
  * - SequenceError: a newer callnum committed first (concurrent requests on one session). The hub refused before
  *   doing anything, so the client re-sends with a fresh callnum; if that keeps failing it is still retryable.
  * - AuthExpired: the session outlived the hub's renewal timeout. The client logs in again and repeats; should it

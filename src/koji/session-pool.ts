@@ -1,10 +1,8 @@
 /**
  * The logged-in hub sessions of one importer on one hub, each lent to one request at a time.
  *
- * A hub that checks call numbers refuses a call below the session's last committing one (SequenceError): a
- * session is meant to carry one call at a time, as Koji's own clients use it. (Koji 1.35.3, the hub of the
- * captures, reads the number from a header clients do not send, `Koji-Callnum`, and checks header sessions
- * not at all; hubs that read `Koji-Session-Callnum` do.) On such a hub, one session shared by concurrent
+ * The hub checks call numbers: a call below the session's last committing one is refused (SequenceError), and
+ * a session is meant to carry one call at a time, as Koji's own clients use it. One session shared by concurrent
  * imports saw their calls overtake each other on parallel connections; under load a call could lose that race
  * several times running and its import went to the retry queue. So each request leases a
  * session of its own, and another is logged in (up to `max`) only when all are busy; beyond that, requests wait

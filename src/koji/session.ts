@@ -14,12 +14,14 @@ import { decodeResponse, encodeCall, type XmlRpcDecoded, type XmlRpcValue } from
  * session of its own (see SessionPool): Koji's sessions carry one call at a time.
  *
  * Koji numbers the calls of a session (callnum, from 0, one more per request) and remembers the number of the last
- * call that committed. A hub that checks the numbers refuses a request carrying that same number again with
- * RetryError, because it cannot tell a resend from a replay (1.35.3 checks them only for sessions in query
- * arguments; see SessionPool). So this session never reuses a number: every request, resends included,
- * takes the next one. What it must not do is resend a call that may already have committed (the connection broke
- * after the request left, or a proxy answered 5xx while the hub kept working): for those it raises
- * KOJI_COMMIT_UNCERTAIN and lets the caller look at the hub's state first.
+ * call that committed. The hub checks every request's number, header and query-argument sessions alike, read-only
+ * calls included (measured on 1.35.3): the committed number again is RetryError (1009), because the hub cannot
+ * tell a resend from a replay; a lower one is SequenceError (1008). So this session never reuses a number: every
+ * request, resends included, takes the next one. What it must not do is resend a call that may already have
+ * committed (the connection broke after the request left, or a proxy answered 5xx while the hub kept working):
+ * for those it raises KOJI_COMMIT_UNCERTAIN and lets the caller look at the hub's state first. A RetryError
+ * answer means just that (some call with this number committed), so a committing call gets the same error; a
+ * read-only one was refused before it ran and goes out again with a fresh number.
  */
 
 export interface KojiSessionOptions {
@@ -51,7 +53,7 @@ interface ActiveSession {
   callnum: number;
 }
 
-/** A SequenceError is refused before the method runs, so resending with a fresh callnum is safe; bounded anyway. */
+/** A SequenceError or RetryError is refused before the method runs, so resending with a fresh callnum is safe. */
 const MAX_SEQUENCE_RESENDS = 3;
 
 export class KojiSession {
@@ -188,7 +190,12 @@ export class KojiSession {
         );
         continue;
       }
-      if (fault.faultCode === KojiFaultCode.SequenceError && sequenceResends < MAX_SEQUENCE_RESENDS) {
+      // The number this call carried has committed before: if this call commits, that may have been it.
+      if (fault.faultCode === KojiFaultCode.RetryError && options.commits)
+        throw commitUncertain(method, callnum, fault);
+      const outOfSequence =
+        fault.faultCode === KojiFaultCode.SequenceError || fault.faultCode === KojiFaultCode.RetryError;
+      if (outOfSequence && sequenceResends < MAX_SEQUENCE_RESENDS) {
         sequenceResends++;
         continue;
       }

@@ -144,6 +144,20 @@ describe("Koji session over HTTPS", () => {
     expect(since(mark).map((r) => r.callnum)).toEqual([1, 2]);
   });
 
+  it("a RetryError (this callnum committed before): a read goes out again with a fresh callnum, a committing call is uncertain", async () => {
+    const client = await newClient();
+    await client.getLoggedInUser();
+    hub.inject((r) => r.method === "getBuild", { fault: [1009, "unable to retry call 1 (method getBuild)"] });
+    const mark = hub.requests.length;
+    expect(await client.getBuild(999)).toBeNull();
+    expect(since(mark).map((r) => r.callnum)).toEqual([1, 2]);
+    hub.inject((r) => r.method === "CGImport", { fault: [1009, "unable to retry call 3 (method CGImport)"] });
+    const error = await caught(client.CGImport("{}", "dir", "tok"));
+    expect(error.code).toBe("KOJI_COMMIT_UNCERTAIN");
+    expect(error.details).toMatchObject({ method: "CGImport", callnum: 3, causeCode: "KOJI_FAULT" });
+    expect(since(mark).filter((r) => r.method === "CGImport")).toHaveLength(1);
+  });
+
   it("never resends a committing call whose reply was lost; says the state must be checked", async () => {
     const client = await newClient();
     await client.getLoggedInUser();
