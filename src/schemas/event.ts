@@ -66,3 +66,37 @@ export function parseComposeFinishedEvent(input: unknown): ComposeFinishedEvent 
   }
   return parseInput(ComposeFinishedEventSchema, input, "event", "EVENT_INVALID");
 }
+
+/**
+ * The import-result event the importer publishes, version 1, once an import reaches `imported`, `failed` or
+ * `refunded` (an ignored event publishes nothing): on AMQP_EXCHANGE with routing key AMQP_RESULT_ROUTING_KEY,
+ * message_id `<compose_id>:<state>`. `koji.build_id` is the build made or the reservation given back, null when
+ * none was reserved; `error` is set for `failed` and `refunded`.
+ */
+export const IMPORT_RESULT_STATES = ["imported", "failed", "refunded"] as const;
+export type ImportResultState = (typeof IMPORT_RESULT_STATES)[number];
+
+export const ImportFinishedEventSchema = z
+  .object({
+    type: z.literal("koji.import.finished"),
+    version: z.literal(1),
+    compose_id: z.uuid(),
+    state: z.enum(IMPORT_RESULT_STATES),
+    koji: z.object({
+      server: z.string().min(1),
+      build_id: z.number().int().positive().nullable(),
+      nvr: z.string().min(1),
+    }),
+    error: z.object({ code: z.string().min(1), message: z.string() }).nullable(),
+    finished_at: Rfc3339,
+  })
+  .refine((event) => (event.state === "imported") === (event.error === null), {
+    message: "error is null exactly when the state is imported",
+    path: ["error"],
+  });
+export type ImportFinishedEvent = z.infer<typeof ImportFinishedEventSchema>;
+
+/** The AMQP message_id of a result: one per compose and final state, so a consumer can drop redeliveries. */
+export function importResultMessageId(composeId: string, state: ImportResultState): string {
+  return `${composeId}:${state}`;
+}

@@ -3,6 +3,7 @@ import { type Db, preparedQuery } from "./db.js";
 import { guardedUpdate, type StepLog } from "./guarded-update.js";
 import type { ImportProgress } from "./import-row.js";
 import type { ImportState } from "./import-states.js";
+import { resultOutboxInsert } from "./result-outbox.js";
 
 const NOT_FINAL: ImportState[] = ["received", "fetched", "assembled", "reserved", "uploaded"];
 
@@ -11,6 +12,7 @@ export function markImportStarted(db: Db, composeId: string): Promise<ImportProg
   return guardedUpdate(db, composeId, ["uploaded"], "import_started_at = COALESCE(import_started_at, now())");
 }
 
+/** The import done: its result event goes into the outbox in the same statement, so in the same commit. */
 export function markImported(
   db: Db,
   composeId: string,
@@ -23,25 +25,30 @@ export function markImported(
     ["uploaded"],
     "state = 'imported', koji_build_id = $3, imported_at = now(), last_error = NULL, last_error_code = NULL, last_error_class = NULL",
     [buildId],
-    { log },
+    { log, also: [resultOutboxInsert()] },
   );
 }
 
-/** A final failure: `refunded` when a reservation was given back, else `failed`; the token is no use after. */
+/**
+ * A final failure: `refunded` when a reservation was given back, else `failed`; the token is no use after. The
+ * result event goes into the outbox in the same statement, naming `reservedBuildId` (composer's reservation of a
+ * failed compose, which the row does not hold) or else the row's build id.
+ */
 export function markFailed(
   db: Db,
   composeId: string,
   error: ImporterError,
   state: "failed" | "refunded",
   log?: StepLog,
+  reservedBuildId?: number,
 ): Promise<ImportProgress> {
   return guardedUpdate(
     db,
     composeId,
     NOT_FINAL,
     "state = $3, last_error = $4, last_error_code = $5, last_error_class = $6, koji_token = NULL",
-    [state, error.message, error.code, error.errorClass],
-    { log },
+    [state, error.message, error.code, error.errorClass, reservedBuildId ?? null],
+    { log, also: [resultOutboxInsert(7)] },
   );
 }
 

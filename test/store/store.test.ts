@@ -49,6 +49,7 @@ describe("migrations", () => {
     expect(tables.rows.map((r) => r.tablename)).toEqual([
       "import_attempts",
       "import_outputs",
+      "import_result_outbox",
       "imports",
       "pgmigrations",
     ]);

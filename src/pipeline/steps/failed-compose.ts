@@ -16,11 +16,13 @@ export function composeFailed(ctx: ImportContext): boolean {
  * for the next try. The import ends here; it is not an error of the importer.
  */
 export async function finishFailedCompose(ctx: ImportContext): Promise<void> {
-  const refunded = await giveBackReservation(ctx, composerReservation(ctx));
+  const reservation = composerReservation(ctx);
+  const refunded = await giveBackReservation(ctx, reservation);
   const status = ComposeStatusSchema.parse(ctx.row.compose_status);
   const reason =
     status.image_statuses?.find((s) => s.error)?.error?.reason ?? status.image_status.error?.reason;
   const error = permanentError("COMPOSE_FAILED", `the compose failed${reason ? `: ${reason}` : ""}`);
-  advance(ctx, await markFailed(ctx.db, ctx.composeId, error, refunded ? "refunded" : "failed", ctx.stepLog));
+  const state = refunded ? "refunded" : "failed";
+  advance(ctx, await markFailed(ctx.db, ctx.composeId, error, state, ctx.stepLog, reservation?.buildId));
   ctx.logger.info({ refunded }, "compose failed; recorded");
 }
