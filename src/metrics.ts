@@ -14,6 +14,10 @@ export interface Metrics {
   retries: Counter<"step" | "code">;
   deadLettered: Counter<"code">;
   queueDepth: Gauge<"queue">;
+  /** state: imported | failed | refunded; counted once the broker confirmed the result event. */
+  resultsPublished: Counter<"state">;
+  outboxPending: Gauge;
+  outboxOldestPendingAge: Gauge;
 }
 
 export function createMetrics(): Metrics {
@@ -56,6 +60,22 @@ export function createMetrics(): Metrics {
       name: "importer_queue_depth",
       help: "Messages ready in the work and dead-letter queues, read at scrape time",
       labelNames: ["queue"],
+      registers: [registry],
+    }),
+    resultsPublished: new Counter({
+      name: "importer_results_published_total",
+      help: "Import-result events published and confirmed by the broker, by state",
+      labelNames: ["state"],
+      registers: [registry],
+    }),
+    outboxPending: new Gauge({
+      name: "importer_outbox_pending",
+      help: "Import-result events committed but not yet published, read at scrape time",
+      registers: [registry],
+    }),
+    outboxOldestPendingAge: new Gauge({
+      name: "importer_outbox_oldest_pending_age_seconds",
+      help: "How long the oldest unpublished import-result event has waited (0 when none), read at scrape time",
       registers: [registry],
     }),
   };

@@ -89,6 +89,10 @@ export const EnvSchema = z
     AMQP_ROUTING_KEY: z.string().min(1).default("compose.finished"),
     AMQP_QUEUE: z.string().min(1).default("osbuild-koji-importer.compose-finished"),
     AMQP_PREFETCH: PositiveInt.default(8),
+    /** Routing key of the import-result events published on AMQP_EXCHANGE. */
+    AMQP_RESULT_ROUTING_KEY: z.string().min(1).default("koji.import.finished"),
+    /** How long published import-result events stay in the outbox (status views show them) before pruning. */
+    OUTBOX_RETENTION: Duration.default(7 * 24 * 3_600_000),
     /** One retry queue per delay; attempt n waits the n-th delay (the last repeats). */
     RETRY_DELAYS: DurationList.prefault("10s,1m,10m,1h"),
     /** Attempts before a retryable failure is dead-lettered anyway. */

@@ -11,7 +11,10 @@ export type CrashPoint =
   | "uploads-checked"
   | "import-call"
   | "imported"
-  | "failure-recorded";
+  | "failure-recorded"
+  // The result relay: pending results locked, not yet published; published and confirmed, not yet marked sent.
+  | "result-claimed"
+  | "result-published";
 
 export function crashPoint(point: CrashPoint): void {
   if (process.env.OKI_TEST_CRASH_AFTER === point) process.kill(process.pid, "SIGKILL");

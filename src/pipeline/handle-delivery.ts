@@ -34,6 +34,8 @@ export interface PipelineDeps {
   settings: PipelineSettings;
   metrics: Metrics;
   logger: Logger;
+  /** Called once an import's final state (and with it its result event) is committed: the relay's wake-up. */
+  onResult?: () => void;
 }
 
 function parseBody(body: Buffer): ComposeFinishedEvent {
@@ -199,6 +201,7 @@ async function importCompose(
       throw new StepError("record", error);
     }
     await runImport(ctx, (step, ms) => deps.metrics.stepDuration.observe({ step }, ms / 1000));
+    deps.onResult?.();
     deps.metrics.eventsConsumed.inc({ outcome: ctx.row.state === "imported" ? "imported" : ctx.row.state });
     deps.metrics.importsFinished.inc({ state: ctx.row.state });
     return { action: "ack" };
@@ -256,6 +259,7 @@ async function settleFailure(
   }
   await markFailed(ctx.db, composeId, failure, refunded ? "refunded" : "failed");
   crashPoint("failure-recorded");
+  deps.onResult?.();
   deps.metrics.importsFinished.inc({ state: refunded ? "refunded" : "failed" });
   countDeadLetter(deps, failure);
   logger.error({ step, err: failure, refunded }, "import failed; dead-lettered");

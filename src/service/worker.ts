@@ -5,6 +5,7 @@ import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import { ArchiveTypeCache } from "../pipeline/archive-types.js";
 import { createDeliveryHandler } from "../pipeline/handle-delivery.js";
+import { ResultRelay } from "../pipeline/result-relay.js";
 import { QueueConsumer } from "../queue/consumer.js";
 import { createPool } from "../store/db.js";
 import { runMigrations } from "../store/migrate.js";
@@ -13,6 +14,7 @@ import { composerOptions } from "./composer-options.js";
 
 export interface Worker {
   consumer: QueueConsumer;
+  relay: ResultRelay;
   stop(): Promise<void>;
 }
 
@@ -27,6 +29,15 @@ export async function startWorker(config: Config, logger: Logger, metrics: Metri
     logger,
   });
   const composer = new ComposerClient(composerOptions(config, logger));
+  const relay = new ResultRelay({
+    pool,
+    amqpUrl: config.AMQP_URL,
+    exchange: config.AMQP_EXCHANGE,
+    routingKey: config.AMQP_RESULT_ROUTING_KEY,
+    retentionMs: config.OUTBOX_RETENTION,
+    metrics,
+    logger,
+  });
   const handler = createDeliveryHandler({
     pool,
     hubs,
@@ -40,6 +51,7 @@ export async function startWorker(config: Config, logger: Logger, metrics: Metri
     },
     metrics,
     logger,
+    onResult: () => relay.wake(),
   });
   const consumer = new QueueConsumer({
     url: config.AMQP_URL,
@@ -48,14 +60,19 @@ export async function startWorker(config: Config, logger: Logger, metrics: Metri
     handler,
     logger,
   });
+  // Results committed before this start (a crash, a broker outage) are published as soon as the relay runs.
+  relay.start();
   await consumer.start();
   let stopped: Promise<void> | undefined;
   return {
     consumer,
+    relay,
     // Idempotent: a second SIGTERM, or a test's cleanup after an explicit stop, must not close things twice.
     stop() {
       stopped ??= (async () => {
         await consumer.stop();
+        // After the consumer: the results of the imports it finished while draining are published too.
+        await relay.stop();
         await hubs.close();
         await composer.close();
         await pool.end();

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { pendingMigrations } from "../../store/migrate.js";
+import { outboxBacklog } from "../../store/result-outbox.js";
 import type { AdminDeps } from "../deps.js";
 import { createRouter } from "../route.js";
 
@@ -65,6 +66,14 @@ export async function healthRoutes(app: FastifyInstance, deps: AdminDeps): Promi
           }
         })
         .catch((error: unknown) => deps.logger.warn({ err: error }, "cannot read queue depths"));
+      // A backlog of unpublished results is for alerts (outbox not draining), never for /readyz: the relay
+      // publishes it once the broker is back, and an unready pod would only stop its admin API meanwhile.
+      await outboxBacklog(deps.pool)
+        .then((backlog) => {
+          deps.metrics.outboxPending.set(backlog.pending);
+          deps.metrics.outboxOldestPendingAge.set(backlog.oldestAgeSeconds);
+        })
+        .catch((error: unknown) => deps.logger.warn({ err: error }, "cannot read the result outbox"));
       reply.type(deps.metrics.registry.contentType);
       return deps.metrics.registry.metrics();
     },
