@@ -146,10 +146,24 @@ describe("sessions", () => {
     expect(await koji.getAPIVersion()).toBe(1);
   });
 
-  it("needs the content generator granted", async () => {
+  it("needs the content generator granted, of admins too; an unknown one is not in the table", async () => {
     const error = await fault(stranger.CGInitBuild({ name: "x", version: "1", release: "1" }));
     expect(error.faultCode).toBe(1002);
     expect(error.faultString).toBe("Content generator access required (osbuild)");
+    hub.makeAdmin("admin");
+    const admin = await clientFor("admin").client(hub.url);
+    const refused = await fault(admin.CGInitBuild({ name: "x", version: "1", release: "1" }));
+    expect([refused.faultCode, refused.faultString]).toEqual([
+      1002,
+      "Content generator access required (osbuild)",
+    ]);
+    const unknown = await fault(
+      koji.session.call("CGInitBuild", ["nosuch", { name: "x", version: "1", release: "1" }]),
+    );
+    expect([unknown.faultCode, unknown.faultString]).toEqual([
+      1000,
+      "No such entry in table content_generator: nosuch",
+    ]);
   });
 });
 
@@ -250,6 +264,18 @@ describe("CGImport rejections, in the hub's order, with the hub's words", () => 
 
   it.each([
     ["metadata_version 1", (d: any) => (d.metadata_version = 1), 1000, "No such metadata version: 1"],
+    [
+      "an unknown content generator",
+      (d: any) => (d.buildroots[0].content_generator.name = "nosuch"),
+      1000,
+      "No such entry in table content_generator: nosuch",
+    ],
+    [
+      "an unknown build type",
+      (d: any) => (d.build.extra.typeinfo = { ...d.build.extra.typeinfo, docker: {} }),
+      1000,
+      "No such entry in table btype: docker",
+    ],
     [
       "no metadata_version",
       (d: any) => delete d.metadata_version,

@@ -56,7 +56,8 @@ export function cgImport(
   let cg: string | undefined;
   for (const br of req(metadata, "buildroots") as Json[]) {
     const name = String(req(req(br, "content_generator"), "name"));
-    if (!hub.contentGenerators.has(name)) throw GenericError(`No such content_generator: ${name}`);
+    if (!hub.contentGenerators.has(name))
+      throw GenericError(`No such entry in table content_generator: ${name}`);
     if (cg !== undefined && cg !== name)
       throw GenericError("Koji now support only one content-generator per import");
     cg = name;
@@ -104,7 +105,7 @@ export function cgImport(
     typeinfo[btype] = extra[btype];
   }
   for (const btype of Object.keys(typeinfo))
-    if (!KNOWN_BTYPES.has(btype)) throw GenericError(`No such btype: ${btype}`);
+    if (!KNOWN_BTYPES.has(btype)) throw GenericError(`No such entry in table btype: ${btype}`);
 
   // prep_brs
   const outputs = req(metadata, "output") as Json[];
