@@ -37,12 +37,16 @@ export function retryableError(code: string, message: string, options?: Importer
   return new ImporterError("retryable", code, message, options);
 }
 
+/** The code of an error nobody classified; src/pipeline/decide.ts retries it only briefly. */
+export const UNEXPECTED = "UNEXPECTED";
+
 /**
  * Anything thrown that is not an ImporterError is a bug or an unexpected runtime fault (a socket reset deep in a
- * library, say). Treating it as retryable keeps the message alive; the attempt limit still bounds the retries.
+ * library, say). Treating it as retryable keeps the message alive through a passing fault; the pipeline retries
+ * it only within UNEXPECTED_RETRY_WINDOW (src/pipeline/decide.ts), then dead-letters it with its message.
  */
 export function toImporterError(error: unknown): ImporterError {
   if (error instanceof ImporterError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return retryableError("UNEXPECTED", message, { cause: error });
+  return retryableError(UNEXPECTED, message, { cause: error });
 }

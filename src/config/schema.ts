@@ -97,6 +97,11 @@ export const EnvSchema = z
     RETRY_DELAYS: DurationList.prefault("10s,1m,10m,1h"),
     /** Attempts before a retryable failure is dead-lettered anyway. */
     MAX_ATTEMPTS: PositiveInt.default(8),
+    /**
+     * How long an error the importer does not know (UNEXPECTED) is retried, counted in RETRY_DELAYS: it is
+     * retried while the delays so far, with the next, add up to no more than this, then dead-lettered.
+     */
+    UNEXPECTED_RETRY_WINDOW: Duration.default(120_000),
 
     COMPOSER_URL: z.url().default("http://127.0.0.1:8701"),
     COMPOSER_AUTH: z.enum(["none", "oauth", "mtls"]).default("none"),

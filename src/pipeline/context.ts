@@ -7,10 +7,10 @@ import type { KojiComposeFinishedEvent } from "../schemas/event.js";
 import type { StepLog } from "../store/guarded-update.js";
 import type { DocumentColumn, ImportProgress, ImportRow } from "../store/import-row.js";
 import type { ArchiveTypeCache } from "./archive-types.js";
+import type { RetryPolicy } from "./decide.js";
 
 /** Limits the pipeline enforces, from the configuration. */
-export interface PipelineSettings {
-  maxAttempts: number;
+export interface PipelineSettings extends RetryPolicy {
   maxMetadataBytes: number;
   uploadWaitMs: number;
   /** How long the hub may take over CGImport. */

@@ -90,7 +90,7 @@ export function createDeliveryHandler(deps: PipelineDeps): (delivery: Delivery) 
 function giveUpOrRetry(deps: PipelineDeps, delivery: Delivery, error: ImporterError): Outcome {
   const composeId = composeIdOf(delivery.body);
   const logger = deps.logger.child({ compose_id: composeId });
-  if (shouldRetry(error, delivery.attempt, deps.settings.maxAttempts)) {
+  if (shouldRetry(error, delivery.attempt, deps.settings)) {
     deps.metrics.retries.inc({ step: "unknown", code: error.code });
     deps.metrics.eventsConsumed.inc({ outcome: "retried" });
     logger.warn({ err: error, attempt: delivery.attempt }, "delivery failed; will retry");
@@ -225,7 +225,7 @@ async function settleFailure(
   await recordStep(ctx.db, { composeId, attempt: ctx.attempt, step, startedAt: new Date(), error }).catch(
     () => undefined,
   );
-  if (shouldRetry(error, delivery.attempt, deps.settings.maxAttempts)) {
+  if (shouldRetry(error, delivery.attempt, deps.settings)) {
     await noteRetryableError(ctx.db, composeId, error);
     deps.metrics.retries.inc({ step, code: error.code });
     deps.metrics.eventsConsumed.inc({ outcome: "retried" });
@@ -242,7 +242,7 @@ async function settleFailure(
       refunded = await giveBackReservation(ctx);
     } catch (refundError) {
       const refundFailure = classify(refundError);
-      if (shouldRetry(refundFailure, delivery.attempt, deps.settings.maxAttempts)) {
+      if (shouldRetry(refundFailure, delivery.attempt, deps.settings)) {
         logger.error(
           { step, err: refundFailure, cause: error.message },
           "could not refund the reservation; will retry",

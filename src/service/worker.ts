@@ -45,6 +45,8 @@ export async function startWorker(config: Config, logger: Logger, metrics: Metri
     archiveTypes: new ArchiveTypeCache(),
     settings: {
       maxAttempts: config.MAX_ATTEMPTS,
+      retryDelaysMs: config.RETRY_DELAYS,
+      unexpectedRetryMs: config.UNEXPECTED_RETRY_WINDOW,
       maxMetadataBytes: config.KOJI_MAX_METADATA_BYTES,
       uploadWaitMs: config.UPLOAD_WAIT,
       importTimeoutMs: config.KOJI_IMPORT_TIMEOUT,
