@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import { ImporterError, retryableError } from "../errors.js";
+import { ImporterError, permanentError, retryableError } from "../errors.js";
 import { parseInput } from "../validation.js";
 import type { KojiAuthenticator } from "./auth.js";
 import { KojiFault, KojiFaultCode } from "./faults.js";
@@ -230,12 +230,21 @@ export class KojiSession {
   }
 
   private async performLogin(): Promise<ActiveSession> {
-    const extra = await this.options.authenticator.loginHeaders(this.hubUrl);
-    const reply = await this.options.transport.post(
-      this.loginUrl,
-      { "Content-Type": "text/xml", ...extra },
-      encodeCall("sslLogin"),
-    );
+    const authenticator = this.options.authenticator;
+    const extra = await authenticator.loginHeaders(this.hubUrl);
+    let reply: HubReply;
+    try {
+      reply = await this.options.transport.post(
+        this.loginUrl,
+        { "Content-Type": "text/xml", ...extra },
+        encodeCall("sslLogin"),
+      );
+    } catch (e) {
+      if (authenticator.kind === "gssapi" && isUnauthorized(e)) {
+        throw kerberosRefused(this.hubUrl, authenticator.identity, e);
+      }
+      throw e;
+    }
     this.version = reply.kojiVersion ?? this.version;
     const decoded = decodeResponse(reply.body);
     if (decoded.kind === "fault") throw new KojiFault(decoded.faultCode, decoded.faultString, "sslLogin");
@@ -258,6 +267,24 @@ export class KojiSession {
     );
     return active;
   }
+}
+
+function isUnauthorized(e: unknown): e is ImporterError {
+  return e instanceof ImporterError && e.code === "KOJI_HTTP_STATUS" && e.details.status === 401;
+}
+
+/**
+ * The hub's front end (mod_auth_gssapi) answers 401 with Apache's HTML page when it does not accept our ticket: the
+ * principal or realm is not allowed, or the ticket was made for a key the hub's HTTP keytab no longer has. The
+ * same ticket gets the same answer, so this is permanent, and the page itself says nothing worth showing.
+ */
+function kerberosRefused(hubUrl: URL, principal: string, cause: ImporterError): ImporterError {
+  return permanentError(
+    "KOJI_GSSAPI_REFUSED",
+    `Koji hub ${hubUrl.origin}${hubUrl.pathname} refused the Kerberos login of ${principal} (HTTP 401 from ` +
+      "/ssllogin): check that the hub accepts this principal and realm and that its HTTP keytab is current",
+    { cause, details: { hub: hubUrl.href, principal, status: 401 } },
+  );
 }
 
 function asTransportError(e: unknown): ImporterError {

@@ -1,5 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { gssapiAuthenticator, sslAuthenticator } from "../../src/koji/auth.js";
+import {
+  gssapiAuthenticator,
+  type KerberosModule,
+  kerberosLoader,
+  privateCredentialCache,
+  sslAuthenticator,
+} from "../../src/koji/auth.js";
 import { KojiClient } from "../../src/koji/client.js";
 import { KojiFault } from "../../src/koji/faults.js";
 import { KojiHubs } from "../../src/koji/hubs.js";
@@ -296,46 +302,181 @@ describe("Koji session over HTTPS", () => {
   });
 });
 
+/** What Apache with mod_auth_gssapi answers a ticket it does not accept (captured from the real hub on :18445). */
+const APACHE_401_PAGE = `<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" "http://www.w3.org/TR/html4/strict.dtd">
+<html><head>
+<title>401 Unauthorized</title>
+</head><body>
+<h1>Unauthorized</h1>
+<p>This server could not verify that you
+are authorized to access the document
+requested.  Either you supplied the wrong
+credentials (e.g., bad password), or your
+browser doesn't understand how to supply
+the credentials required.</p>
+</body></html>
+`;
+
+/** A stand-in for the `kerberos` package that records the environment each ticket request ran with. */
+function fakeKerberos(
+  seen: { service: string; principal?: string; env: Record<string, string | undefined> }[],
+) {
+  let inFlight = 0;
+  const module: KerberosModule = {
+    GSS_MECH_OID_SPNEGO: "spnego",
+    initializeClient: async (service, options) => {
+      inFlight++;
+      const entry = {
+        service,
+        ...(options.principal !== undefined ? { principal: options.principal } : {}),
+        env: { KRB5_CLIENT_KTNAME: process.env.KRB5_CLIENT_KTNAME, KRB5CCNAME: process.env.KRB5CCNAME },
+      };
+      seen.push(entry);
+      return {
+        step: async () => {
+          // Another request running now would have changed the environment under this one.
+          expect(inFlight).toBe(1);
+          await new Promise((r) => setTimeout(r, 5));
+          expect(process.env.KRB5_CLIENT_KTNAME).toBe(entry.env.KRB5_CLIENT_KTNAME);
+          inFlight--;
+          return Buffer.from(`token for ${options.principal}`).toString("base64");
+        },
+      };
+    },
+  };
+  return async () => module;
+}
+
+async function withoutKerberosEnvironment(work: () => Promise<void>): Promise<void> {
+  const saved = { KRB5_CLIENT_KTNAME: process.env.KRB5_CLIENT_KTNAME, KRB5CCNAME: process.env.KRB5CCNAME };
+  delete process.env.KRB5_CLIENT_KTNAME;
+  delete process.env.KRB5CCNAME;
+  try {
+    await work();
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
 describe("GSSAPI", () => {
   it("says clearly that the optional kerberos package is missing", async () => {
-    const auth = gssapiAuthenticator({ principal: "osbuild@EXAMPLE.ORG", keytabFile: "/etc/koji.keytab" });
-    const saved = process.env.KRB5_CLIENT_KTNAME;
-    try {
-      delete process.env.KRB5_CLIENT_KTNAME;
-      const error = await caught(auth.loginHeaders(new URL("https://koji.example.org/kojihub")));
-      expect(error.code).toBe("KOJI_GSSAPI_UNAVAILABLE");
-      expect(error.message).toContain("kerberos");
-    } finally {
-      if (saved === undefined) delete process.env.KRB5_CLIENT_KTNAME;
-      else process.env.KRB5_CLIENT_KTNAME = saved;
-    }
+    const notInstalled = kerberosLoader(async (specifier) => {
+      throw Object.assign(
+        new Error(`Cannot find package '${specifier}' imported from /app/dist/koji/auth.js`),
+        {
+          code: "ERR_MODULE_NOT_FOUND",
+        },
+      );
+    });
+    const auth = gssapiAuthenticator({
+      principal: "osbuild@EXAMPLE.ORG",
+      keytabFile: "/etc/koji.keytab",
+      load: notInstalled,
+    });
+    const error = await caught(auth.loginHeaders(new URL("https://koji.example.org/kojihub")));
+    expect(error.code).toBe("KOJI_GSSAPI_UNAVAILABLE");
+    expect(error.retryable).toBe(false);
+    expect(error.message).toContain("optional 'kerberos' npm package");
+    expect(error.message).toContain("Cannot find package 'kerberos'");
   });
 
-  it("builds the SPNEGO header from an injected kerberos module", async () => {
-    const saved = process.env.KRB5_CLIENT_KTNAME;
-    delete process.env.KRB5_CLIENT_KTNAME;
-    try {
-      const seen: string[] = [];
+  it("says so when the kerberos package has another API", async () => {
+    const other = kerberosLoader(async () => ({ default: { version: "0.0.1" } }));
+    expect((await caught(other())).code).toBe("KOJI_GSSAPI_UNAVAILABLE");
+  });
+
+  it("builds the SPNEGO header with the hub's keytab and a private cache, set only while it asks", async () => {
+    await withoutKerberosEnvironment(async () => {
+      const seen: Parameters<typeof fakeKerberos>[0] = [];
       const auth = gssapiAuthenticator({
         principal: "osbuild@EXAMPLE.ORG",
         keytabFile: "/etc/koji.keytab",
-        load: async () => ({
-          GSS_MECH_OID_SPNEGO: "spnego",
-          initializeClient: async (service, options) => {
-            seen.push(service, String(options.principal));
-            return { step: async () => "dG9rZW4=" };
-          },
-        }),
+        load: fakeKerberos(seen),
       });
       expect(await auth.loginHeaders(new URL("https://koji.example.org/kojihub"))).toEqual({
-        Authorization: "Negotiate dG9rZW4=",
+        Authorization: `Negotiate ${Buffer.from("token for osbuild@EXAMPLE.ORG").toString("base64")}`,
       });
-      expect(seen).toEqual(["HTTP@koji.example.org", "osbuild@EXAMPLE.ORG"]);
-      expect(process.env.KRB5_CLIENT_KTNAME).toBe("/etc/koji.keytab");
-    } finally {
-      if (saved === undefined) delete process.env.KRB5_CLIENT_KTNAME;
-      else process.env.KRB5_CLIENT_KTNAME = saved;
-    }
+      expect(seen).toEqual([
+        {
+          service: "HTTP@koji.example.org",
+          principal: "osbuild@EXAMPLE.ORG",
+          env: {
+            KRB5_CLIENT_KTNAME: "/etc/koji.keytab",
+            KRB5CCNAME: privateCredentialCache("osbuild@EXAMPLE.ORG"),
+          },
+        },
+      ]);
+      expect(privateCredentialCache("osbuild@EXAMPLE.ORG")).toMatch(/^MEMORY:/);
+      expect(process.env.KRB5_CLIENT_KTNAME).toBeUndefined();
+      expect(process.env.KRB5CCNAME).toBeUndefined();
+    });
+  });
+
+  it("keeps the credential cache the operator chose with KRB5CCNAME", async () => {
+    await withoutKerberosEnvironment(async () => {
+      process.env.KRB5CCNAME = "FILE:/var/run/importer/ccache";
+      const seen: Parameters<typeof fakeKerberos>[0] = [];
+      const auth = gssapiAuthenticator({
+        principal: "osbuild@EXAMPLE.ORG",
+        keytabFile: "/etc/koji.keytab",
+        load: fakeKerberos(seen),
+      });
+      await auth.loginHeaders(new URL("https://koji.example.org/kojihub"));
+      expect(seen[0]?.env.KRB5CCNAME).toBe("FILE:/var/run/importer/ccache");
+      expect(process.env.KRB5CCNAME).toBe("FILE:/var/run/importer/ccache");
+    });
+  });
+
+  it("asks for one ticket at a time, so two hubs with their own keytabs and principals share a process", async () => {
+    await withoutKerberosEnvironment(async () => {
+      const seen: Parameters<typeof fakeKerberos>[0] = [];
+      const load = fakeKerberos(seen);
+      const a = gssapiAuthenticator({ principal: "osbuild@A.ORG", keytabFile: "/a.keytab", load });
+      const b = gssapiAuthenticator({ principal: "importer/svc@B.ORG", keytabFile: "/b.keytab", load });
+      const headers = await Promise.all([
+        a.loginHeaders(new URL("https://koji.a.org/kojihub")),
+        b.loginHeaders(new URL("https://koji.b.org/kojihub")),
+        a.loginHeaders(new URL("https://koji.a.org/kojihub")),
+      ]);
+      expect(headers.map((h) => Buffer.from(String(h.Authorization).slice(10), "base64").toString())).toEqual(
+        ["token for osbuild@A.ORG", "token for importer/svc@B.ORG", "token for osbuild@A.ORG"],
+      );
+      expect(seen.map((s) => [s.principal, s.env.KRB5_CLIENT_KTNAME, s.env.KRB5CCNAME])).toEqual([
+        ["osbuild@A.ORG", "/a.keytab", privateCredentialCache("osbuild@A.ORG")],
+        ["importer/svc@B.ORG", "/b.keytab", privateCredentialCache("importer/svc@B.ORG")],
+        ["osbuild@A.ORG", "/a.keytab", privateCredentialCache("osbuild@A.ORG")],
+      ]);
+    });
+  });
+
+  it("a hub that refuses the ticket (401, Apache's page) is a permanent error naming the principal and hub", async () => {
+    await withoutKerberosEnvironment(async () => {
+      const transport = await KojiTransport.create({ tls: { caFile: pki.caFile }, timeoutMs: 5000 });
+      open.push(transport);
+      const session = new KojiSession({
+        hubUrl: hub.url,
+        transport,
+        authenticator: gssapiAuthenticator({
+          principal: "osbuild@EXAMPLE.ORG",
+          keytabFile: "/etc/koji.keytab",
+          load: fakeKerberos([]),
+        }),
+        retryDelayMs: 1,
+      });
+      const mark = hub.requests.length;
+      hub.inject((r) => r.method === "sslLogin", { status: 401, body: APACHE_401_PAGE });
+      const error = await caught(new KojiClient(session).getLoggedInUser());
+      expect(error.code).toBe("KOJI_GSSAPI_REFUSED");
+      expect(error.retryable).toBe(false);
+      expect(error.message).toContain(
+        `Koji hub ${hub.url} refused the Kerberos login of osbuild@EXAMPLE.ORG`,
+      );
+      expect(error.message).not.toContain("<html>");
+      expect(since(mark).map((r) => r.method)).toEqual(["sslLogin"]);
+    });
   });
 });
 

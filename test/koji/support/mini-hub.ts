@@ -31,7 +31,8 @@ export interface RecordedRequest {
 
 export type Injection =
   | { fault: [number, string] }
-  | { status: number }
+  /** Answer this HTTP status with `body` (an HTML page, as a front end would) instead of reaching the hub. */
+  | { status: number; body?: string }
   /** Close the connection without an answer, after the method ran (as if the reply got lost). */
   | { dropAfter: true }
   /** Close the connection without an answer before running anything. */
@@ -150,7 +151,9 @@ export class MiniHub {
     const index = this.injections.findIndex((i) => i.match(record));
     const action = index >= 0 ? this.injections.splice(index, 1)[0]?.action : undefined;
     if (action && "dropBefore" in action) return "drop";
-    if (action && "status" in action) return { status: action.status, body: "<html>proxy error</html>" };
+    if (action && "status" in action) {
+      return { status: action.status, body: action.body ?? "<html>proxy error</html>" };
+    }
     if (action && "delayMs" in action) await new Promise((r) => setTimeout(r, action.delayMs));
     if (action && "fault" in action) return { status: 200, body: encodeFault(...action.fault) };
     if (action && "reply" in action) return { status: 200, body: encodeResponse(action.reply) };
