@@ -386,11 +386,9 @@ describe("CGImport rejections, in the hub's order, with the hub's words", () => 
 
   it("an unregistered extension fails during the move: the build rolls back but moved files are gone", async () => {
     const p = await prepared();
-    const types = hub.state.archiveTypes as Record<string, string>;
-    const saved = { rawXz: types["raw-xz"] as string, xz: types.xz as string };
-    // `.raw.xz` would match the plain xz type too: a hub that registers neither.
-    delete types["raw-xz"];
-    delete types.xz;
+    const saved = hub.state.archiveTypes;
+    // Without raw-xz, a `.raw.xz` is nothing: the real table has no plain xz type.
+    hub.state.unregisterArchiveTypes("raw-xz");
     try {
       const error = await fault(koji.CGImport(JSON.stringify(p.doc), p.directory, p.token));
       expect(error.faultString).toBe(
@@ -403,9 +401,56 @@ describe("CGImport rejections, in the hub's order, with the hub's words", () => 
       ).not.toBeNull();
       expect((await koji.getBuild(p.buildId))?.state).toBe(0);
     } finally {
-      types["raw-xz"] = saved.rawXz;
-      types.xz = saved.xz;
+      hub.state.archiveTypes = saved;
     }
+  });
+
+  it("types archives by the real hub's table: case-insensitive, longest extension first; a plain .xz is refused", async () => {
+    const captured = JSON.parse(
+      (await import("node:fs")).readFileSync(
+        new URL("../fixtures/koji-wire/getArchiveTypes.json", import.meta.url),
+        "utf8",
+      ),
+    );
+    expect(await koji.getArchiveTypes()).toEqual(captured);
+    const names = (await koji.getArchiveTypes()).map((t) => t.name);
+    for (const absent of ["xz", "oci-tar", "vagrant-libvirt", "tar.gz", "tar.xz"])
+      expect(names).not.toContain(absent);
+    const renamed = async (to: string[]) => {
+      const p = await prepared();
+      const images = p.doc.output.filter((o) => o.type === "image");
+      for (const [i, name] of to.entries()) {
+        const output = images[i];
+        if (!output) throw new Error("the fixture has too few images");
+        await uploadFile(koji, {
+          directory: p.directory,
+          filename: name,
+          source: artifactStream(name, output.filesize),
+        });
+        output.filename = name;
+        output.checksum_type = "md5";
+        output.checksum = (await koji.checkUpload(p.directory, name, "md5"))?.hexdigest ?? "";
+      }
+      return p;
+    };
+    const good = await renamed(["disk.QCOW2", "disk.vagrant-libvirt.box"]);
+    await koji.CGImport(JSON.stringify(good.doc), good.directory, good.token);
+    const typed = (await koji.listArchives({ buildID: good.buildId })).map((a) => [a.filename, a.type_name]);
+    expect(typed).toEqual(
+      expect.arrayContaining([
+        ["disk.QCOW2", "qcow2"],
+        ["disk.vagrant-libvirt.box", "box"],
+      ]),
+    );
+    const tar = await renamed(["disk.tar.gz", "disk.raw.gz"]);
+    await koji.CGImport(JSON.stringify(tar.doc), tar.directory, tar.token);
+    expect((await koji.listArchives({ buildID: tar.buildId })).map((a) => a.type_name)).toEqual(
+      expect.arrayContaining(["tar", "raw-gz"]),
+    );
+    const xz = await renamed(["disk.qcow2", "disk.xz"]);
+    expect((await fault(koji.CGImport(JSON.stringify(xz.doc), xz.directory, xz.token))).faultString).toBe(
+      "unsupported file extension: disk.xz",
+    );
   });
 
   it("imports a good document: COMPLETE with its extra, archives typed, and a second import refused", async () => {

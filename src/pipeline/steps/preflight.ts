@@ -1,6 +1,7 @@
 import { permanentError } from "../../errors.js";
 import { KojiClient } from "../../koji/client.js";
 import type { CgMetadata } from "../../schemas/cg-metadata.js";
+import { archiveTypeFor } from "../archive-types.js";
 import type { ImportContext } from "../context.js";
 
 /**
@@ -10,11 +11,11 @@ import type { ImportContext } from "../context.js";
  */
 export async function preflight(ctx: ImportContext): Promise<string> {
   const document = ctx.row.cg_metadata as CgMetadata;
-  const extensions = await ctx.archiveTypes.extensions(ctx.koji);
+  const archiveTypes = await ctx.archiveTypes.types(ctx.koji);
   const problems: string[] = [];
   for (const output of document.output) {
     if (output.type === "log") continue;
-    if (!extensions.some((ext) => output.filename.endsWith(`.${ext}`))) {
+    if (archiveTypeFor(archiveTypes, output.filename) === undefined) {
       problems.push(`${output.filename}: extension is not a registered archive type on ${ctx.koji.hubUrl}`);
     }
     if (output.checksum_type !== "md5" && output.checksum_type !== "sha256") {

@@ -1,35 +1,44 @@
-/**
- * Registered archive types: name → extensions, as `getArchiveTypes` lists them. The default is what composer's
- * images need (a real hub registers these and many more); a test can pass a smaller list to see the hub refuse
- * an extension during the file move.
- */
-export const DEFAULT_ARCHIVE_TYPES: Record<string, string> = {
-  qcow2: "qcow2",
-  "raw-xz": "raw.xz",
-  raw: "raw",
-  vhd: "vhd",
-  vhdx: "vhdx",
-  vmdk: "vmdk",
-  ova: "ova",
-  iso: "iso",
-  tar: "tar",
-  "tar.gz": "tar.gz tgz",
-  "tar.xz": "tar.xz",
-  xz: "xz",
-  json: "json",
-  img: "img",
-  "vagrant-libvirt": "vagrant-libvirt.box",
-  "oci-tar": "oci.tar",
-};
+import { readFileSync } from "node:fs";
 
-/** Koji picks the type whose extension is the longest suffix of the filename. */
-export function archiveTypeOf(types: Record<string, string>, filename: string): string | undefined {
-  let best: { name: string; length: number } | undefined;
-  for (const [name, extensions] of Object.entries(types)) {
-    for (const ext of extensions.split(" ")) {
-      if (filename.endsWith(`.${ext}`) && (!best || ext.length > best.length))
-        best = { name, length: ext.length };
-    }
+/** One row of the hub's archivetypes table, as `getArchiveTypes` lists it. */
+export interface ArchiveTypeRow {
+  id: number;
+  name: string;
+  description: string;
+  extensions: string;
+  compression_type: string | null;
+}
+
+/**
+ * The real hub's table (76 types, captured from Koji 1.35.3): no `xz`, `tar.gz` or `oci-tar` type (`tar` covers
+ * .tar.gz, .tar.xz and .tgz), `box` for .vagrant-libvirt.box, `raw-gz` and the `*-compressed` types.
+ */
+export function realArchiveTypes(): ArchiveTypeRow[] {
+  const url = new URL("../../fixtures/koji-wire/getArchiveTypes.json", import.meta.url);
+  return JSON.parse(readFileSync(url, "utf8")) as ArchiveTypeRow[];
+}
+
+/** A table from `name → space-separated extensions`, for a test that wants a hub of its own types. */
+export function archiveTypeRows(types: Record<string, string>): ArchiveTypeRow[] {
+  return Object.entries(types).map(([name, extensions], i) => ({
+    id: i + 1,
+    name,
+    description: `${name} archive`,
+    extensions,
+    compression_type: null,
+  }));
+}
+
+/**
+ * get_archive_type(filename): the lowercased name cut at each dot, longest remainder first (the whole name
+ * included), the first one that is one of a type's extensions, compared lowercased, wins.
+ */
+export function archiveTypeOf(types: readonly ArchiveTypeRow[], filename: string): string | undefined {
+  const parts = filename.toLowerCase().split(".");
+  for (let start = 0; start < parts.length; start++) {
+    const ext = parts.slice(start).join(".");
+    const found = types.find((t) => t.extensions.split(/\s+/).some((e) => e.toLowerCase() === ext));
+    if (found) return found.name;
   }
-  return best?.name;
+  return undefined;
 }

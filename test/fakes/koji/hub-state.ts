@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { archiveTypeOf, DEFAULT_ARCHIVE_TYPES } from "./archive-types.js";
+import { type ArchiveTypeRow, archiveTypeOf, realArchiveTypes } from "./archive-types.js";
 import {
   AuthError,
   BUILD_STATES,
@@ -32,8 +32,14 @@ export class FakeHubState {
 
   constructor(
     readonly workDir: string,
-    readonly archiveTypes: Record<string, string> = DEFAULT_ARCHIVE_TYPES,
+    /** The archivetypes table; a test may take types out to see the hub refuse an extension. */
+    public archiveTypes: ArchiveTypeRow[] = realArchiveTypes(),
   ) {}
+
+  /** A hub that does not register these types. */
+  unregisterArchiveTypes(...names: string[]): void {
+    this.archiveTypes = this.archiveTypes.filter((t) => !names.includes(t.name));
+  }
 
   nextId(): number {
     this.ids += 1;

@@ -79,14 +79,7 @@ export const METHODS: Record<string, Method> = {
   },
   CGImport: (hub, session, [metadata, directory, token]) =>
     cgImport(hub, session.user, metadata, directory, token),
-  getArchiveTypes: (hub) =>
-    Object.entries(hub.archiveTypes).map(([name, extensions], i) => ({
-      id: i + 1,
-      name,
-      description: `${name} archive`,
-      extensions,
-      compression_type: null,
-    })),
+  getArchiveTypes: (hub) => hub.archiveTypes.map((t) => ({ ...t })),
   getBuild: (hub, _session, [ref]) => {
     const build = hub.lookupBuild(ref);
     return build ? hub.buildInfo(build) : null;

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import { decodeCall, encodeFault, encodeResponse, type XmlRpcValue } from "../../../src/koji/xmlrpc/index.js";
 import { createTestPki, type TestPki } from "../../koji/support/test-pki.js";
+import { archiveTypeRows } from "./archive-types.js";
 import { FakeHubState } from "./hub-state.js";
 import { COMMITTING, METHODS } from "./methods.js";
 import {
@@ -24,7 +25,7 @@ import { handleUpload } from "./uploads.js";
 
 export interface FakeKojiHubOptions {
   port?: number;
-  /** Registered archive types (name → space-separated extensions); default: composer's image types. */
+  /** Registered archive types (name → space-separated extensions); default: the real hub's table. */
   archiveTypes?: Record<string, string>;
   /** Answer `header-auth: false` at login, so clients must send the session in query arguments. */
   queryAuth?: boolean;
@@ -87,7 +88,10 @@ export type InjectedFailure = { faultCode: number; faultString: string } | "repl
  */
 export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promise<FakeKojiHub> {
   const pki = createTestPki();
-  const state = new FakeHubState(mkdtempSync(join(tmpdir(), "koji-fake-work-")), options.archiveTypes);
+  const state = new FakeHubState(
+    mkdtempSync(join(tmpdir(), "koji-fake-work-")),
+    options.archiveTypes && archiveTypeRows(options.archiveTypes),
+  );
   const counters = {
     calls: {} as Record<string, number>,
     faults: {} as Record<number, number>,
