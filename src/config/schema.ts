@@ -89,6 +89,8 @@ export const EnvSchema = z
     AMQP_ROUTING_KEY: z.string().min(1).default("compose.finished"),
     AMQP_QUEUE: z.string().min(1).default("osbuild-koji-importer.compose-finished"),
     AMQP_PREFETCH: PositiveInt.default(8),
+    /** A larger compose-finished event is dead-lettered unread (composer's are under 1 KiB). */
+    MAX_EVENT_BYTES: PositiveInt.default(64 * 1024),
     /** Routing key of the import-result events published on AMQP_EXCHANGE. */
     AMQP_RESULT_ROUTING_KEY: z.string().min(1).default("koji.import.finished"),
     /** How long published import-result events stay in the outbox (status views show them) before pruning. */

@@ -11,6 +11,8 @@ import type { RetryPolicy } from "./decide.js";
 
 /** Limits the pipeline enforces, from the configuration. */
 export interface PipelineSettings extends RetryPolicy {
+  /** MAX_EVENT_BYTES: a larger event is dead-lettered unread. */
+  maxEventBytes: number;
   maxMetadataBytes: number;
   uploadWaitMs: number;
   /** How long the hub may take over CGImport. */

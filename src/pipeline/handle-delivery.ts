@@ -7,8 +7,9 @@ import type { Metrics } from "../metrics.js";
 import { type Delivery, type Outcome, replaysOf } from "../queue/delivery.js";
 import {
   type ComposeFinishedEvent,
+  composeIdOfBody,
   type KojiComposeFinishedEvent,
-  parseComposeFinishedEvent,
+  parseEventBody,
 } from "../schemas/event.js";
 import { recordStep, startAttempt } from "../store/attempts.js";
 import { findImportedNvr } from "../store/find-imported-nvr.js";
@@ -36,26 +37,6 @@ export interface PipelineDeps {
   logger: Logger;
   /** Called once an import's final state (and with it its result event) is committed: the relay's wake-up. */
   onResult?: () => void;
-}
-
-function parseBody(body: Buffer): ComposeFinishedEvent {
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString("utf8"));
-  } catch (error) {
-    throw permanentError("EVENT_NOT_JSON", `event: not JSON (${(error as Error).message})`);
-  }
-  return parseComposeFinishedEvent(json);
-}
-
-/** The compose id of a message that failed validation, when it has a readable one, for the dead letter's headers. */
-function composeIdOf(body: Buffer): string | undefined {
-  try {
-    const id = (JSON.parse(body.toString("utf8")) as { compose_id?: unknown }).compose_id;
-    return typeof id === "string" ? id : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function countDeadLetter(deps: PipelineDeps, error: ImporterError): void {
@@ -88,7 +69,7 @@ export function createDeliveryHandler(deps: PipelineDeps): (delivery: Delivery) 
  * queue, where an SRE sees it, instead of circling the retry queues unseen.
  */
 function giveUpOrRetry(deps: PipelineDeps, delivery: Delivery, error: ImporterError): Outcome {
-  const composeId = composeIdOf(delivery.body);
+  const composeId = composeIdOfBody(delivery.body, deps.settings.maxEventBytes);
   const logger = deps.logger.child({ compose_id: composeId });
   if (shouldRetry(error, delivery.attempt, deps.settings)) {
     deps.metrics.retries.inc({ step: "unknown", code: error.code });
@@ -104,13 +85,14 @@ function giveUpOrRetry(deps: PipelineDeps, delivery: Delivery, error: ImporterEr
 async function deliver(deps: PipelineDeps, delivery: Delivery): Promise<Outcome> {
   let event: ComposeFinishedEvent;
   try {
-    event = parseBody(delivery.body);
+    event = parseEventBody(delivery.body, deps.settings.maxEventBytes);
   } catch (error) {
     const failure = toImporterError(error);
+    const composeId = composeIdOfBody(delivery.body, deps.settings.maxEventBytes);
     deps.metrics.eventsConsumed.inc({ outcome: "invalid" });
     deps.metrics.deadLettered.inc({ code: failure.code });
-    deps.logger.warn({ err: failure, compose_id: composeIdOf(delivery.body) }, "invalid event dead-lettered");
-    return { action: "dead-letter", error: failure, composeId: composeIdOf(delivery.body) };
+    deps.logger.warn({ err: failure, compose_id: composeId }, "invalid event dead-lettered");
+    return { action: "dead-letter", error: failure, composeId };
   }
   const logger = deps.logger.child({ compose_id: event.compose_id });
   const { row } = await recordEvent(deps.pool, event);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { KojiFilenameSchema } from "./koji-text.js";
 
 /**
  * The Koji content-generator import document (`metadata_version` 0), with the rules Koji's hub applies to it
@@ -11,17 +12,6 @@ const CHECKSUM_PATTERNS: Record<string, RegExp> = {
   sha256: /^[0-9a-f]{64}$/,
   adler32: /^[0-9a-f]{8}$/,
 };
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find control characters
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
-
-/** Koji's rules for a file name that becomes a path under the build directory. */
-export const KojiFilenameSchema = z
-  .string()
-  .min(1)
-  .refine((name) => !name.includes("/"), { message: "must not contain '/'" })
-  .refine((name) => !name.startsWith("."), { message: "must not start with '.'" })
-  .refine((name) => !CONTROL_CHARACTERS.test(name), { message: "must not contain control characters" });
 
 export const RpmComponentSchema = z.object({
   type: z.literal("rpm"),

@@ -1,37 +1,59 @@
 import { z } from "zod";
 import { permanentError } from "../errors.js";
+import { nestedDeeperThan } from "../json-limits.js";
 import { parseInput } from "../validation.js";
+import { kojiText, NAME_MAX } from "./koji-text.js";
 
 /**
  * The compose-finished event composer publishes, version 1. `koji` is absent for composes that Koji did not ask
- * for: those are acknowledged and recorded as ignored, never imported.
+ * for: those are acknowledged and recorded as ignored, never imported. Unknown fields are dropped: the importer
+ * reads none, and what it stores is the event it understood, not whatever rode along.
  */
 export const SUPPORTED_EVENT_VERSIONS = [1] as const;
 
-/** Koji's CGInitBuild refuses a `-` in version and release (it would make the NVR ambiguous). */
-const NvrPart = z
-  .string()
+/** Deeper than any event composer sends (two levels); checked on the text, before JSON.parse. */
+export const MAX_EVENT_DEPTH = 32;
+
+/** Koji's CGInitBuild refuses a `-` in version and release (koji.check_NVR: it would make the NVR ambiguous). */
+const NvrPart = kojiText()
   .min(1)
   .refine((value) => !value.includes("-"), { message: "must not contain '-'" });
 
-export const KojiEventInfoSchema = z.looseObject({
+/**
+ * A directory under the hub's work directory, where composer's worker uploaded the outputs. Koji's checkUpload
+ * normalises the path before it checks where it leads, so every segment is checked here, not only the start.
+ */
+const UploadDirectory = kojiText()
+  .min(1)
+  .refine((dir) => !dir.startsWith("/"), { message: "must be relative to Koji's work directory" })
+  .superRefine((dir, ctx) => {
+    if (dir.startsWith("/")) return;
+    dir.split("/").forEach((segment, index) => {
+      if (segment === "" || segment === "." || segment === "..") {
+        const what = segment === "" ? "an empty segment" : `a '${segment}' segment`;
+        ctx.addIssue({
+          code: "custom",
+          message: `must be relative to Koji's work directory: ${what} (segment ${index})`,
+        });
+      } else if (Buffer.byteLength(segment) > NAME_MAX) {
+        ctx.addIssue({ code: "custom", message: `segment ${index} is over ${NAME_MAX} bytes (NAME_MAX)` });
+      }
+    });
+  });
+
+export const KojiEventInfoSchema = z.object({
   server: z.url({ protocol: /^https?$/, error: "expected an http(s) URL of the Koji hub" }),
   task_id: z.number().int().positive(),
-  name: z.string().min(1),
+  name: kojiText().min(1),
   version: NvrPart,
   release: NvrPart,
-  upload_directory: z
-    .string()
-    .min(1)
-    .refine((dir) => !dir.startsWith("..") && !dir.startsWith("/"), {
-      message: "must be relative to Koji's work directory",
-    }),
+  upload_directory: UploadDirectory,
 });
 export type KojiEventInfo = z.infer<typeof KojiEventInfoSchema>;
 
 const Rfc3339 = z.iso.datetime({ offset: true, error: "expected an RFC 3339 date-time" });
 
-export const ComposeFinishedEventSchema = z.looseObject({
+export const ComposeFinishedEventSchema = z.object({
   type: z.literal("compose.finished"),
   version: z.literal(1),
   compose_id: z.uuid(),
@@ -99,4 +121,49 @@ export type ImportFinishedEvent = z.infer<typeof ImportFinishedEventSchema>;
 /** The AMQP message_id of a result: one per compose and final state, so a consumer can drop redeliveries. */
 export function importResultMessageId(composeId: string, state: ImportResultState): string {
   return `${composeId}:${state}`;
+}
+
+/**
+ * An event's JSON text within the limits, or why not. A body over `maxBytes` is not read at all, and one nested
+ * deeper than MAX_EVENT_DEPTH is not parsed: either would cost memory or stack before any schema could say no.
+ */
+function eventText(body: Uint8Array, maxBytes: number): string {
+  if (body.byteLength > maxBytes) {
+    throw permanentError(
+      "EVENT_TOO_LARGE",
+      `event: ${body.byteLength} bytes, over the limit MAX_EVENT_BYTES=${maxBytes}; not read`,
+      { details: { field: "(root)", limit: "MAX_EVENT_BYTES", max_bytes: maxBytes, bytes: body.byteLength } },
+    );
+  }
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8");
+  if (nestedDeeperThan(text, MAX_EVENT_DEPTH)) {
+    throw permanentError(
+      "EVENT_TOO_DEEP",
+      `event: nested deeper than the limit of ${MAX_EVENT_DEPTH} levels; not parsed`,
+      { details: { field: "(root)", limit: "MAX_EVENT_DEPTH", max_depth: MAX_EVENT_DEPTH } },
+    );
+  }
+  return text;
+}
+
+/** A message body from the queue: the limits, then JSON, then the schema. Every failure is permanent. */
+export function parseEventBody(body: Uint8Array, maxBytes: number): ComposeFinishedEvent {
+  const text = eventText(body, maxBytes);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw permanentError("EVENT_NOT_JSON", `event: not JSON (${(error as Error).message})`);
+  }
+  return parseComposeFinishedEvent(json);
+}
+
+/** The compose id of a body that failed validation, when it has a readable one within the limits. */
+export function composeIdOfBody(body: Uint8Array, maxBytes: number): string | undefined {
+  try {
+    const id = (JSON.parse(eventText(body, maxBytes)) as { compose_id?: unknown } | null)?.compose_id;
+    return typeof id === "string" ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -47,6 +47,7 @@ export async function startWorker(config: Config, logger: Logger, metrics: Metri
       maxAttempts: config.MAX_ATTEMPTS,
       retryDelaysMs: config.RETRY_DELAYS,
       unexpectedRetryMs: config.UNEXPECTED_RETRY_WINDOW,
+      maxEventBytes: config.MAX_EVENT_BYTES,
       maxMetadataBytes: config.KOJI_MAX_METADATA_BYTES,
       uploadWaitMs: config.UPLOAD_WAIT,
       importTimeoutMs: config.KOJI_IMPORT_TIMEOUT,
