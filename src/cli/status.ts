@@ -23,7 +23,7 @@ export async function run(argv: string[]): Promise<number> {
     if (composeId) {
       const detail = await getImportDetail(pool, composeId);
       if (!detail) throw permanentError("NOT_FOUND", `no import for compose ${composeId}`);
-      const { row, attempts } = detail;
+      const { row, attempts, result_event: result } = detail;
       const shown = {
         compose_id: row.compose_id,
         state: row.state,
@@ -33,8 +33,11 @@ export async function run(argv: string[]): Promise<number> {
         attempts: row.attempts,
         last_error: row.last_error,
         updated_at: row.updated_at,
+        result_event: result
+          ? `${result.message_id} ${result.published ? `published ${result.published_at?.toISOString()}` : "not yet published"}`
+          : null,
       };
-      print(json, { ...shown, attempt_log: attempts }, () =>
+      print(json, { ...shown, result_event: result, attempt_log: attempts }, () =>
         [
           ...Object.entries(shown).map(
             ([k, v]) => `${k.padEnd(14)} ${v === null ? "-" : v instanceof Date ? v.toISOString() : v}`,

@@ -1,8 +1,14 @@
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { promisify } from "node:util";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AdminAmqp } from "../../src/admin/amqp.js";
+import { bearerAuth } from "../../src/admin/auth.js";
+import { buildAdminServer } from "../../src/admin/server.js";
 import { ResultRelay } from "../../src/pipeline/result-relay.js";
 import { OPERATOR_RETRY_HEADER } from "../../src/queue/delivery.js";
+import { namesFromConfig } from "../../src/service/admin.js";
 import type { Worker } from "../../src/service/worker.js";
 import { retryImport } from "../../src/store/queries/retry-import.js";
 import { latestResultEvent, outboxBacklog, prunePublishedResults } from "../../src/store/result-outbox.js";
@@ -223,4 +229,66 @@ describe("the result relay", () => {
     const backlog = await outboxBacklog(h.pool);
     expect(backlog.pending).toBe(1);
   });
+
+  it("status and GET /v1/imports/{id} show whether the result was published; a backlog leaves /readyz ready", async () => {
+    const [composeId] = await pendingResults(1);
+    const id = composeId as string;
+    const logger = pino({ level: "silent" });
+    const amqp = new AdminAmqp(h.env.AMQP_URL as string);
+    const app = await buildAdminServer(
+      {
+        pool: h.pool,
+        amqp,
+        names: namesFromConfig(h.config),
+        metrics: h.metrics,
+        auth: bearerAuth(undefined, "open"),
+        logger,
+      },
+      logger,
+    );
+    const status = async () => {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          `${new URL("../../", import.meta.url).pathname}src/cli.ts`,
+          "status",
+          id,
+          "--json",
+        ],
+        { env: { ...process.env, ...h.env } },
+      );
+      return JSON.parse(stdout) as { result_event: { published: boolean; message_id: string } | null };
+    };
+    try {
+      const before = await app.inject({ method: "GET", url: `/v1/imports/${id}` });
+      expect(before.json().result_event).toMatchObject({
+        state: "imported",
+        message_id: `${id}:imported`,
+        published: false,
+        published_at: null,
+      });
+      expect((await status()).result_event).toMatchObject({ message_id: `${id}:imported`, published: false });
+      const ready = await app.inject({ method: "GET", url: "/readyz" });
+      expect(ready.statusCode).toBe(200);
+      const backlog = await outboxBacklog(h.pool);
+      expect(backlog.pending).toBeGreaterThan(0);
+      const metrics = (await app.inject({ method: "GET", url: "/metrics" })).body;
+      expect(metrics).toContain(`importer_outbox_pending ${backlog.pending}`);
+      expect(metrics).toMatch(/importer_outbox_oldest_pending_age_seconds \d/);
+      expect(metrics).toMatch(/importer_results_published_total\{state="imported"\} \d+/);
+
+      await relay(10).drain();
+      const after = await app.inject({ method: "GET", url: `/v1/imports/${id}` });
+      expect(after.json().result_event).toMatchObject({ published: true, published_at: expect.any(String) });
+      expect((await status()).result_event).toMatchObject({ published: true });
+      expect((await app.inject({ method: "GET", url: "/metrics" })).body).toContain(
+        "importer_outbox_pending 0",
+      );
+    } finally {
+      await app.close();
+      await amqp.close();
+    }
+  }, 30_000);
 });

@@ -79,7 +79,7 @@ export async function importRoutes(app: FastifyInstance, deps: AdminDeps): Promi
     async ({ params }) => {
       const detail = await getImportDetail(deps.pool, params.compose_id);
       if (!detail) throw notFound(`import ${params.compose_id}`);
-      const { row, attempts } = detail;
+      const { row, attempts, result_event: result } = detail;
       return {
         compose_id: row.compose_id,
         state: row.state,
@@ -93,6 +93,8 @@ export async function importRoutes(app: FastifyInstance, deps: AdminDeps): Promi
         created_at: row.created_at,
         updated_at: row.updated_at,
         imported_at: row.imported_at,
+        // The latest import-result event and whether the relay has published it (null: none, or pruned).
+        result_event: result,
         attempt_log: attempts,
       };
     },

@@ -1,6 +1,7 @@
 import type { Db } from "../db.js";
 import { getImport } from "../get-import.js";
 import type { ImportRow } from "../import-row.js";
+import { latestResultEvent, type ResultEventView } from "../result-outbox.js";
 
 export interface AttemptEntry {
   attempt: number;
@@ -12,11 +13,14 @@ export interface AttemptEntry {
   finished_at: Date;
 }
 
-/** The import with its attempt log: what an SRE reads first when an import is stuck or failed. */
+/**
+ * The import with its attempt log: what an SRE reads first when an import is stuck or failed; and its latest
+ * result event (whether it was published), null when none was written or it was pruned.
+ */
 export async function getImportDetail(
   db: Db,
   composeId: string,
-): Promise<{ row: ImportRow; attempts: AttemptEntry[] } | undefined> {
+): Promise<{ row: ImportRow; attempts: AttemptEntry[]; result_event: ResultEventView | null } | undefined> {
   const row = await getImport(db, composeId);
   if (!row) return undefined;
   const attempts = await db.query<AttemptEntry>(
@@ -24,7 +28,7 @@ export async function getImportDetail(
      FROM import_attempts WHERE compose_id = $1 ORDER BY id`,
     [composeId],
   );
-  return { row, attempts: attempts.rows };
+  return { row, attempts: attempts.rows, result_event: await latestResultEvent(db, composeId) };
 }
 
 /** The stored CG document of the import that made Koji build `buildId` on any hub. */
