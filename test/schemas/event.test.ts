@@ -112,7 +112,9 @@ describe("an event body from the queue", () => {
     const body = Buffer.from(JSON.stringify({ ...seedEvent(), padding: "x".repeat(limit) }));
     const error = reject(body);
     expect(error.code).toBe("EVENT_TOO_LARGE");
-    expect(error.message).toBe(`event: ${body.length} bytes, over the limit MAX_EVENT_BYTES=${limit}; not read`);
+    expect(error.message).toBe(
+      `event: ${body.length} bytes, over the limit MAX_EVENT_BYTES=${limit}; not read`,
+    );
     expect(error.retryable).toBe(false);
     expect(composeIdOfBody(body, limit)).toBeUndefined();
   });
@@ -122,11 +124,13 @@ describe("an event body from the queue", () => {
     const body = Buffer.from(JSON.stringify(seedEvent()).replace(/}$/, `,"extra":${deep}}`));
     const error = reject(body, 1024 * 1024);
     expect(error.code).toBe("EVENT_TOO_DEEP");
-    expect(error.message).toBe(`event: nested deeper than the limit of ${MAX_EVENT_DEPTH} levels; not parsed`);
+    expect(error.message).toBe(
+      `event: nested deeper than the limit of ${MAX_EVENT_DEPTH} levels; not parsed`,
+    );
   });
 
   it("brackets inside strings do not count as nesting", () => {
-    const body = Buffer.from(JSON.stringify({ ...seedEvent(), note: "[[[[{{{{\\\"".repeat(20) }));
+    const body = Buffer.from(JSON.stringify({ ...seedEvent(), note: '[[[[{{{{\\"'.repeat(20) }));
     expect(parseEventBody(body, limit).compose_id).toBe(seedEvent().compose_id);
   });
 });
