@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { ComposerClient } from "../src/composer/client.js";
+import { DownloadingComposerClient } from "../test/fakes/composer-worker/composer-client.js";
 
 /**
  * Downloads a 200 MB and then a 2 GiB artifact from the fake composer (another process) through the real client,
@@ -26,7 +26,7 @@ const server = spawn(TSX, [SERVER, String(WARM_UP), String(SMALL), String(LARGE)
 const [line] = (await once(createInterface({ input: server.stdout }), "line")) as [string];
 const { url, composes } = JSON.parse(line) as { url: string; composes: Record<string, string> };
 
-const client = new ComposerClient({ url, auth: { mode: "none" } });
+const client = new DownloadingComposerClient({ url, auth: { mode: "none" } });
 
 interface Run {
   bytes: number;

@@ -6,11 +6,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { sslAuthenticator } from "../src/koji/auth.js";
-import { ChunkReader } from "../src/koji/chunk-reader.js";
-import { KojiClient } from "../src/koji/client.js";
-import { KojiSession } from "../src/koji/session.js";
 import { KojiTransport } from "../src/koji/transport.js";
-import { uploadFile } from "../src/koji/upload.js";
+import { ChunkReader } from "../test/fakes/composer-worker/chunk-reader.js";
+import { uploadFile } from "../test/fakes/composer-worker/upload.js";
+import { UploadClient, UploadingKojiSession } from "../test/fakes/composer-worker/upload-client.js";
 
 const [mode, chunkText, totalText, hubUrl, certFile, keyFile, caFile] = process.argv.slice(2);
 if (!mode || !chunkText || !totalText || !hubUrl) throw new Error("usage: see the header of this file");
@@ -35,7 +34,9 @@ async function* generated(): AsyncGenerator<Buffer> {
 }
 
 const transport = await KojiTransport.create({ tls: { certFile, keyFile, caFile }, timeoutMs: 120_000 });
-const client = new KojiClient(new KojiSession({ hubUrl, transport, authenticator: sslAuthenticator() }));
+const client = new UploadClient(
+  new UploadingKojiSession({ hubUrl, transport, authenticator: sslAuthenticator() }),
+);
 await client.session.login();
 const directory = `bench-${process.pid}/${mode}-${chunkBytes}`;
 

@@ -9,8 +9,8 @@
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
-import { Adler32, adler32Combine } from "../src/koji/adler32.js";
 import { decodeCall, encodeFault, encodeResponse, type XmlRpcValue } from "../src/koji/xmlrpc/index.js";
+import { Adler32, adler32Combine } from "../test/fakes/adler32.js";
 import { createTestPki } from "../test/koji/support/test-pki.js";
 
 const { values } = parseArgs({ options: { port: { type: "string", default: "0" } } });

@@ -6,13 +6,10 @@ import {
   ComposeLogsSchema,
   type ComposeManifests,
   ComposeManifestsSchema,
-  type ComposeSBOMs,
-  ComposeSBOMsSchema,
   type ComposeStatus,
   ComposeStatusSchema,
 } from "../schemas/composer.js";
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from "./backoff.js";
-import { type ComposeDownload, toComposeDownload } from "./download.js";
 import { authError, httpStatusError, notFinishedError, type RequestLabel } from "./errors.js";
 import { parseBody, readErrorReason, readJson } from "./json-body.js";
 import { OAuthTokenSource } from "./oauth.js";
@@ -38,8 +35,8 @@ export interface StatusOptions extends CallOptions {
 }
 
 /**
- * osbuild-composer Cloud API v2, the calls an importer needs: what a compose is, what it logged, which manifests
- * it built, its SBOMs, and the artifact composer serves itself. Every failure is an ImporterError with a
+ * osbuild-composer Cloud API v2, the calls an importer needs: what a compose is, what it logged and which manifests
+ * it built. Every failure is an ImporterError with a
  * COMPOSER_* code and its class; transient ones are retried here a bounded number of times first.
  */
 export class ComposerClient {
@@ -102,27 +99,12 @@ export class ComposerClient {
     return this.getJson("manifests", composeId, ComposeManifestsSchema, options);
   }
 
-  getComposeSBOMs(composeId: string, options: CallOptions = {}): Promise<ComposeSBOMs> {
-    return this.getJson("sboms", composeId, ComposeSBOMsSchema, options);
-  }
-
-  /**
-   * The artifact as a stream. Retries cover getting the response head; once bytes flow, a failure reaches the
-   * consumer as a retryable error on the stream (the pipeline retries the whole step, nothing half-written stays).
-   */
-  downloadCompose(composeId: string, options: CallOptions = {}): Promise<ComposeDownload> {
-    const label = this.label("download", composeId);
-    return this.exchange("download", composeId, options, "application/octet-stream", async (response) =>
-      toComposeDownload(response, label, options.signal),
-    );
-  }
-
   /** Closes idle connections and waits for running requests. */
   async close(): Promise<void> {
     await Promise.all([this.agent.close(), this.tokenAgent?.close()]);
   }
 
-  private getJson<S extends z.ZodType>(
+  protected getJson<S extends z.ZodType>(
     endpoint: ComposerEndpoint,
     composeId: string,
     schema: S,
@@ -141,7 +123,7 @@ export class ComposerClient {
    * `consume`. A 401 with an OAuth token renews the token and repeats the request once per call; a second 401
    * means composer does not accept these credentials at all.
    */
-  private exchange<T>(
+  protected exchange<T>(
     endpoint: ComposerEndpoint,
     composeId: string,
     options: CallOptions,
@@ -196,7 +178,7 @@ export class ComposerClient {
     return send(this.agent, url, { method: "GET", headers, ...(signal ? { signal } : {}) }, label);
   }
 
-  private label(endpoint: ComposerEndpoint, composeId: string): RequestLabel {
+  protected label(endpoint: ComposerEndpoint, composeId: string): RequestLabel {
     const { method, path } = COMPOSER_ENDPOINTS[endpoint];
     return { method, endpoint: path, composeId };
   }

@@ -114,13 +114,4 @@ export const MultiCallResultSchema = z.array(
   z.union([z.tuple([z.unknown()]), z.looseObject({ faultCode: z.number().int(), faultString: z.string() })]),
 );
 
-/** Reply to a raw upload POST. */
-export const UploadChunkResultSchema = z.object({
-  size: z.number().int().nonnegative(),
-  fileverify: z.string(),
-  offset: z.number().int().nonnegative(),
-  hexdigest: z.string().optional(),
-});
-export type UploadChunkResult = z.infer<typeof UploadChunkResultSchema>;
-
 export const ApiVersionSchema = z.number().int();

@@ -104,16 +104,6 @@ export class KojiSession {
     return this.send(method, body, { "Content-Type": "text/xml" }, {}, options);
   }
 
-  /**
-   * Koji's raw upload: the chunk is the POST body and the file's coordinates are query arguments. Returns the
-   * decoded reply struct; the upload module checks it.
-   */
-  async rawUpload(query: Record<string, string>, chunk: Uint8Array): Promise<XmlRpcDecoded> {
-    return this.send("rawUpload", chunk, { "Content-Type": "application/octet-stream" }, query, {
-      retries: 0,
-    });
-  }
-
   /** Ends the sessions on the hub. A failure here only costs the hub a stale session row, so it is logged. */
   async logout(): Promise<void> {
     await Promise.all(
@@ -127,7 +117,8 @@ export class KojiSession {
     );
   }
 
-  private async send(
+  /** Sends one request under a leased session: callnums, re-logins and resends are handled here. */
+  protected async send(
     method: string,
     body: string | Uint8Array,
     headers: Record<string, string>,

@@ -1,9 +1,9 @@
 import { buffer } from "node:stream/consumers";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { ComposerClient } from "../../src/composer/client.js";
 import { ImporterError } from "../../src/errors.js";
 import { createTestPki, type TestPki } from "../fakes/composer/pki.js";
 import { type FakeComposer, startFakeComposer } from "../fakes/composer/server.js";
+import type { DownloadingComposerClient as ComposerClient } from "../fakes/composer-worker/composer-client.js";
 import { DONE, expectFailure, fixtureComposes, testClient } from "./support.js";
 
 const CLIENT_ID = "osbuild-koji-importer";

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { buffer } from "node:stream/consumers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ComposerClient } from "../../src/composer/client.js";
 import { generatedBytes } from "../fakes/composer/generated-body.js";
 import { type FakeComposer, startFakeComposer } from "../fakes/composer/server.js";
+import type { DownloadingComposerClient as ComposerClient } from "../fakes/composer-worker/composer-client.js";
 import {
   DONE,
   expectFailure,

@@ -2,11 +2,11 @@ import { Writable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { pino } from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { ComposerClient } from "../../src/composer/client.js";
 import { ImporterError } from "../../src/errors.js";
 import { SCHEMA_VIOLATION_PATHS } from "../fakes/composer/faults.js";
 import { generatedBytes } from "../fakes/composer/generated-body.js";
 import { type FakeComposer, startFakeComposer } from "../fakes/composer/server.js";
+import type { DownloadingComposerClient as ComposerClient } from "../fakes/composer-worker/composer-client.js";
 import { DONE, expectFailure, FAST_RETRY, fixtureComposes, testClient } from "./support.js";
 
 const BIG = "b16b16b1-6b16-4b16-8b16-b16b16b16b16";

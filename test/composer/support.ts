@@ -1,9 +1,9 @@
 import { expect } from "vitest";
-import { ComposerClient } from "../../src/composer/client.js";
 import type { ComposerClientOptions } from "../../src/composer/options.js";
 import { ImporterError } from "../../src/errors.js";
 import { loadComposeFixtures } from "../fakes/composer/fixtures.js";
 import type { ComposeBodies } from "../fakes/composer/server.js";
+import { DownloadingComposerClient } from "../fakes/composer-worker/composer-client.js";
 
 export const FIXTURES_DIR = new URL("./fixtures/", import.meta.url).pathname;
 /** A finished Koji compose with two images, SBOMs and a small download. */
@@ -22,8 +22,11 @@ export function fixtureComposes(): Record<string, ComposeBodies> {
 /** Fast, predictable retries: tests measure behaviour, not patience. */
 export const FAST_RETRY = { maxRetries: 3, baseDelayMs: 10, maxDelayMs: 40, maxRetryAfterMs: 5_000 };
 
-export function testClient(url: string, overrides: Partial<ComposerClientOptions> = {}): ComposerClient {
-  return new ComposerClient({
+export function testClient(
+  url: string,
+  overrides: Partial<ComposerClientOptions> = {},
+): DownloadingComposerClient {
+  return new DownloadingComposerClient({
     url,
     auth: { mode: "none" },
     retry: FAST_RETRY,

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { KojiHubConfig } from "../../src/config/schema.js";
-import { KojiHubs } from "../../src/koji/hubs.js";
-import { uploadFile } from "../../src/koji/upload.js";
 import { artifactStream } from "../fixtures/artifacts.js";
 import { COMPOSES, type ComposeFixture, loadCompose, uploadedFiles } from "../fixtures/composes.js";
 import { type FakeComposer, startFakeComposer } from "./composer/server.js";
+import { uploadFile } from "./composer-worker/upload.js";
+import { openUploadClient } from "./composer-worker/upload-client.js";
 import { type FakeKojiHub, startFakeKojiHub } from "./koji/server.js";
 
 export const TASK_ID = 987654;
@@ -33,10 +33,16 @@ export async function startFakeEnvironment(): Promise<FakeEnvironment> {
   hub.addTask(TASK_ID);
   const composer = await startFakeComposer();
   const cert = hub.clientCert("osbuild");
-  const kojiHubs: KojiHubConfig[] = [
-    { url: hub.url, auth: "ssl", cert_file: cert.certFile, key_file: cert.keyFile, ca_file: hub.pki.caFile },
-  ];
-  const uploader = new KojiHubs({ hubs: kojiHubs });
+  const osbuild = {
+    url: hub.url,
+    auth: "ssl" as const,
+    cert_file: cert.certFile,
+    key_file: cert.keyFile,
+    ca_file: hub.pki.caFile,
+  };
+  const kojiHubs: KojiHubConfig[] = [osbuild];
+  // composer's worker, which uploads what it built before it publishes the event.
+  const uploader = await openUploadClient(osbuild);
   return {
     hub,
     composer,
@@ -61,10 +67,9 @@ export async function startFakeEnvironment(): Promise<FakeEnvironment> {
         manifests: bodies.manifests,
       });
       if (options.upload !== false && bodies.event.status === "success") {
-        const client = await uploader.client(hub.url);
         await Promise.all(
           uploadedFiles(bodies.logs).map((file) =>
-            uploadFile(client, {
+            uploadFile(uploader.client, {
               directory,
               filename: file.filename,
               source: artifactStream(file.filename, file.size),

@@ -3,12 +3,11 @@ import { readFileSync } from "node:fs";
 import { Readable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { sslAuthenticator } from "../../src/koji/auth.js";
-import { KojiClient } from "../../src/koji/client.js";
 import type { KojiFault } from "../../src/koji/faults.js";
 import { KojiHubs } from "../../src/koji/hubs.js";
-import { KojiSession } from "../../src/koji/session.js";
 import { KojiTransport } from "../../src/koji/transport.js";
-import { uploadDirectory, uploadFile } from "../../src/koji/upload.js";
+import { uploadDirectory, uploadFile } from "../fakes/composer-worker/upload.js";
+import { UploadClient, UploadingKojiSession } from "../fakes/composer-worker/upload-client.js";
 import { type FakeKojiHub, startFakeKojiHub } from "../fakes/koji/server.js";
 import { caught } from "../support/caught.js";
 
@@ -36,15 +35,15 @@ afterEach(() => {
   hub.state.sessionLifetimeMs = Number.POSITIVE_INFINITY;
 });
 
-async function clientFor(target: FakeKojiHub, user = "osbuild"): Promise<KojiClient> {
+async function clientFor(target: FakeKojiHub, user = "osbuild"): Promise<UploadClient> {
   const cert = target.clientCert(user);
   const transport = await KojiTransport.create({
     tls: { certFile: cert.certFile, keyFile: cert.keyFile, caFile: target.pki.caFile },
     timeoutMs: 10_000,
   });
   open.push(transport);
-  return new KojiClient(
-    new KojiSession({ hubUrl: target.url, transport, authenticator: sslAuthenticator() }),
+  return new UploadClient(
+    new UploadingKojiSession({ hubUrl: target.url, transport, authenticator: sslAuthenticator() }),
   );
 }
 

@@ -1,14 +1,13 @@
 import { request } from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assembleCgMetadata, withBuildId } from "../../src/core/assemble.js";
-import type { KojiClient } from "../../src/koji/client.js";
 import { KojiFault } from "../../src/koji/faults.js";
-import { KojiHubs } from "../../src/koji/hubs.js";
-import { uploadFile } from "../../src/koji/upload.js";
 import { decodeResponse, encodeCall, type XmlRpcValue } from "../../src/koji/xmlrpc/index.js";
 import type { CgMetadata } from "../../src/schemas/cg-metadata.js";
 import { ComposeLogsSchema } from "../../src/schemas/composer.js";
 import { type KojiComposeFinishedEvent, parseComposeFinishedEvent } from "../../src/schemas/event.js";
+import { uploadFile } from "../fakes/composer-worker/upload.js";
+import { openUploadClient, type UploadClient } from "../fakes/composer-worker/upload-client.js";
 import { type FakeKojiHub, startFakeKojiHub } from "../fakes/koji/server.js";
 import { artifactStream } from "../fixtures/artifacts.js";
 import { COMPOSES, loadCompose, uploadedFiles } from "../fixtures/composes.js";
@@ -16,37 +15,35 @@ import { caught } from "../support/caught.js";
 
 const CG_FIXTURES = new URL("../fixtures/koji-cg/", import.meta.url);
 let hub: FakeKojiHub;
-let hubs: KojiHubs;
-let koji: KojiClient;
-let stranger: KojiClient;
+const opened: Array<{ close(): Promise<void> }> = [];
+let koji: UploadClient;
+let stranger: UploadClient;
 let counter = 0;
 
-function clientFor(user: string): KojiHubs {
+/** A client that can upload as composer's worker does, besides making the importer's calls. */
+async function clientFor(user: string): Promise<UploadClient> {
   const cert = hub.clientCert(user);
-  return new KojiHubs({
-    hubs: [
-      {
-        url: hub.url,
-        auth: "ssl",
-        cert_file: cert.certFile,
-        key_file: cert.keyFile,
-        ca_file: hub.pki.caFile,
-      },
-    ],
+  const client = await openUploadClient({
+    url: hub.url,
+    auth: "ssl",
+    cert_file: cert.certFile,
+    key_file: cert.keyFile,
+    ca_file: hub.pki.caFile,
   });
+  opened.push(client);
+  return client.client;
 }
 
 beforeAll(async () => {
   hub = await startFakeKojiHub();
   hub.grant("osbuild");
   hub.addTask(987654);
-  hubs = clientFor("osbuild");
-  koji = await hubs.client(hub.url);
-  stranger = await clientFor("stranger").client(hub.url);
+  koji = await clientFor("osbuild");
+  stranger = await clientFor("stranger");
 });
 
 afterAll(async () => {
-  await hubs.close();
+  await Promise.all(opened.map((client) => client.close()));
   await hub.close();
 });
 
@@ -151,7 +148,7 @@ describe("sessions", () => {
     expect(error.faultCode).toBe(1002);
     expect(error.faultString).toBe("Content generator access required (osbuild)");
     hub.makeAdmin("admin");
-    const admin = await clientFor("admin").client(hub.url);
+    const admin = await clientFor("admin");
     const refused = await fault(admin.CGInitBuild({ name: "x", version: "1", release: "1" }));
     expect([refused.faultCode, refused.faultString]).toEqual([
       1002,
@@ -202,7 +199,7 @@ describe("CGInitBuild and refunds", () => {
 });
 
 describe("uploads", () => {
-  const upload = (client: KojiClient, directory: string, filename: string) =>
+  const upload = (client: UploadClient, directory: string, filename: string) =>
     uploadFile(client, { directory, filename, source: artifactStream(filename, 10) });
 
   it("refuses bad names and another user's directory", async () => {

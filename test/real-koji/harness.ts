@@ -5,9 +5,6 @@ import amqp, { type Channel, type ChannelModel, type GetMessage } from "amqplib"
 import type pg from "pg";
 import { loadConfig } from "../../src/config/load.js";
 import type { KojiHubConfig } from "../../src/config/schema.js";
-import type { KojiClient } from "../../src/koji/client.js";
-import { KojiHubs } from "../../src/koji/hubs.js";
-import { uploadFile } from "../../src/koji/upload.js";
 import {
   declareTopology,
   deleteTopology,
@@ -17,6 +14,8 @@ import {
 import { namesFromConfig } from "../../src/service/admin.js";
 import { createPool, getImport, type ImportRow, runMigrations } from "../../src/store/index.js";
 import { type FakeComposer, startFakeComposer } from "../fakes/composer/server.js";
+import { uploadFile } from "../fakes/composer-worker/upload.js";
+import { openUploadClient, type UploadClient } from "../fakes/composer-worker/upload-client.js";
 import { artifactMd5, artifactStream } from "../fixtures/artifacts.js";
 import { COMPOSES, loadCompose, uploadedFiles } from "../fixtures/composes.js";
 import { createTestDatabase, runPrefix, type TestDatabase, testAmqpUrl } from "../support/servers.js";
@@ -66,7 +65,7 @@ export interface RealHubHarness {
   names: TopologyNames;
   admin: Channel;
   /** osbuild's client on the hub (vhost layout), for what the test reads and does as composer. */
-  koji: KojiClient;
+  koji: UploadClient;
   startWorker(overrides?: Record<string, string>): WorkerProcess;
   prepareCompose(options?: PrepareOptions): Promise<PreparedCompose>;
   publish(event: unknown): Promise<void>;
@@ -115,8 +114,10 @@ export async function createRealHubHarness(
   const admin = await model.createChannel();
   await declareTopology(admin, names);
   // As composer's worker: osbuild's own session on the hub (reservations, uploads, reading builds back).
-  const composerSide = new KojiHubs({ hubs: [hub.kojiHub()] });
-  const koji = await composerSide.client(hub.url);
+  const osbuild = hub.kojiHub();
+  if (osbuild.auth !== "ssl") throw new Error("composer's side uploads with the osbuild certificate");
+  const composerSide = await openUploadClient(osbuild);
+  const koji = composerSide.client;
   const workers = new Set<WorkerProcess>();
   let workerCount = 0;
 

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";
 import { posix } from "node:path";
-import { Adler32 } from "../../../src/koji/adler32.js";
+import { Adler32 } from "../adler32.js";
 
 /** A fault the fake hub answers with: Koji's code (1 for a Python exception inside the hub) and text. */
 export class HubFault extends Error {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, open } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { Adler32 } from "../../../src/koji/adler32.js";
+import { Adler32 } from "../adler32.js";
 import type { FakeHubState } from "./hub-state.js";
 import { GenericError, LockError, PythonError, type Session, uploadDirKey } from "./state.js";
 

@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
-import { adler32Hex } from "../../../src/koji/adler32.js";
 import {
   decodeCall,
   encodeFault,
@@ -10,6 +9,7 @@ import {
   type XmlRpcDecoded,
   type XmlRpcValue,
 } from "../../../src/koji/xmlrpc/index.js";
+import { adler32Hex } from "../../fakes/adler32.js";
 import type { Pem } from "./test-pki.js";
 
 /**

@@ -1,12 +1,11 @@
 import { createHash, type Hash } from "node:crypto";
 import { setImmediate, setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import { permanentError, retryableError, toImporterError } from "../errors.js";
-import { parseInput } from "../validation.js";
-import { Adler32, adler32Combine } from "./adler32.js";
+import { permanentError, retryableError, toImporterError } from "../../../src/errors.js";
+import { parseInput } from "../../../src/validation.js";
+import { Adler32, adler32Combine } from "../adler32.js";
 import { ChunkReader } from "./chunk-reader.js";
-import type { KojiClient } from "./client.js";
-import { UploadChunkResultSchema } from "./schemas.js";
+import { UploadChunkResultSchema, type UploadClient } from "./upload-client.js";
 
 /**
  * Koji's raw upload: each chunk is POSTed to the hub with its offset in the query, the hub answers with the size and
@@ -94,7 +93,7 @@ async function nextChunk(reader: ChunkReader, buffer: Buffer, hash: Hash): Promi
   return { buffer, length, adler32: adler.digest() };
 }
 
-export async function uploadFile(client: KojiClient, options: UploadFileOptions): Promise<UploadResult> {
+export async function uploadFile(client: UploadClient, options: UploadFileOptions): Promise<UploadResult> {
   const { directory, filename } = options;
   const chunkBytes = options.chunkBytes ?? DEFAULT_UPLOAD_CHUNK_BYTES;
   const checksumType = options.checksumType ?? "md5";
@@ -239,7 +238,7 @@ export interface UploadDirectoryOptions
  * starting and aborts the others between chunks; it is what the caller sees.
  */
 export async function uploadDirectory(
-  client: KojiClient,
+  client: UploadClient,
   options: UploadDirectoryOptions,
 ): Promise<UploadResult[]> {
   const { files, concurrency = 2, ...common } = options;

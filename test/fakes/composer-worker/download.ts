@@ -1,7 +1,12 @@
 import { Readable } from "node:stream";
-import { ImporterError, retryableError } from "../errors.js";
-import { ComposerErrorCode, describeRequest, type RequestLabel, requestDetails } from "./errors.js";
-import { failure, type HttpResponse, header } from "./transport.js";
+import {
+  ComposerErrorCode,
+  describeRequest,
+  type RequestLabel,
+  requestDetails,
+} from "../../../src/composer/errors.js";
+import { failure, type HttpResponse, header } from "../../../src/composer/transport.js";
+import { ImporterError, retryableError } from "../../../src/errors.js";
 
 /** An artifact as composer serves it: consume `body` as a stream; it is never held in memory whole. */
 export interface ComposeDownload {

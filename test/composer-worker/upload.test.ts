@@ -1,20 +1,19 @@
 import { createHash, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adler32Hex } from "../../src/koji/adler32.js";
 import { sslAuthenticator } from "../../src/koji/auth.js";
-import { KojiClient } from "../../src/koji/client.js";
-import { KojiSession } from "../../src/koji/session.js";
 import { KojiTransport } from "../../src/koji/transport.js";
-import { uploadDirectory, uploadFile } from "../../src/koji/upload.js";
+import { adler32Hex } from "../fakes/adler32.js";
+import { uploadDirectory, uploadFile } from "../fakes/composer-worker/upload.js";
+import { UploadClient, UploadingKojiSession } from "../fakes/composer-worker/upload-client.js";
+import { MiniHub, type RecordedRequest } from "../koji/support/mini-hub.js";
+import { createTestPki, type TestPki } from "../koji/support/test-pki.js";
 import { caught } from "../support/caught.js";
-import { MiniHub, type RecordedRequest } from "./support/mini-hub.js";
-import { createTestPki, type TestPki } from "./support/test-pki.js";
 
 let pki: TestPki;
 let hub: MiniHub;
 let transport: KojiTransport;
-let client: KojiClient;
+let client: UploadClient;
 let dirCounter = 0;
 
 beforeAll(async () => {
@@ -26,7 +25,9 @@ beforeAll(async () => {
     tls: { certFile: user.certFile, keyFile: user.keyFile, caFile: pki.caFile },
     timeoutMs: 5000,
   });
-  client = new KojiClient(new KojiSession({ hubUrl: hub.url, transport, authenticator: sslAuthenticator() }));
+  client = new UploadClient(
+    new UploadingKojiSession({ hubUrl: hub.url, transport, authenticator: sslAuthenticator() }),
+  );
 });
 
 afterAll(async () => {
