@@ -60,7 +60,7 @@ export function findUnstorableText(value: unknown): { path: PropertyKey[]; probl
       for (let i = keys.length - 1; i >= 0; i--) {
         const key = keys[i] as string;
         const problem = unstorable(key);
-        if (problem) return { path: [...path, key], problem: `a key holding ${problem}` };
+        if (problem) return { path: [...path, key], problem: `${problem} in its key` };
         pending.push({ value: (current as Record<string, unknown>)[key], path: [...path, key] });
       }
     }

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { ImporterError, permanentError } from "../errors.js";
-import { parseInput } from "../validation.js";
+import { findUnstorableText, nestedDeeperThan } from "../json-limits.js";
+import { formatPath, parseInput } from "../validation.js";
 import {
   ComposerErrorCode,
   describeRequest,
@@ -9,6 +10,12 @@ import {
   requestDetails,
 } from "./errors.js";
 import { failure, type ResponseBody } from "./transport.js";
+
+/**
+ * Deeper than any composer answer nests (an osbuild manifest or SPDX document is a few dozen levels): checked on
+ * the text, so a hostile body never reaches the recursive walks after JSON.parse (zod, JSON.stringify, jsonb).
+ */
+export const MAX_JSON_DEPTH = 256;
 
 /**
  * Reads a JSON body with a size cap: a runaway response (a proxy's endless page, a manifest gone wrong) fails
@@ -39,6 +46,11 @@ export async function readJson(
     throw failure(label, error, signal);
   }
   const text = Buffer.concat(chunks, size).toString("utf8");
+  if (nestedDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw invalidResponseError(label, `body nested deeper than ${MAX_JSON_DEPTH} levels; not parsed`, {
+      max_depth: MAX_JSON_DEPTH,
+    });
+  }
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -94,6 +106,19 @@ function firstLine(text: string): string {
  * again, so it is permanent.
  */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown, label: RequestLabel): z.infer<S> {
+  // The answers are stored as they came (jsonb), and a string PostgreSQL cannot hold would fail that write,
+  // naming nothing, on every retry: refused here with its path.
+  const unstorable = findUnstorableText(body);
+  if (unstorable) {
+    const field = formatPath(unstorable.path);
+    throw invalidResponseError(
+      label,
+      `invalid ${field}: holds ${unstorable.problem}, which PostgreSQL cannot store`,
+      {
+        field,
+      },
+    );
+  }
   try {
     return parseInput(schema, body, describeRequest(label), ComposerErrorCode.InvalidResponse);
   } catch (error) {

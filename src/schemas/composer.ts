@@ -1,9 +1,12 @@
 import { z } from "zod";
+import { KojiFilenameSchema, kojiText } from "./koji-text.js";
 
 /**
  * What the importer reads from the osbuild-composer Cloud API v2 (`/api/image-builder-composer/v2`). Objects are
  * loose: composer adds fields over time and an importer that rejected them would stop at every composer upgrade.
- * Wrong types and missing required fields still fail, with the JSON path in the message.
+ * Wrong types and missing required fields still fail, with the JSON path in the message. A field that becomes
+ * part of the Koji build (a file name, a checksum, an arch, a package's NEVRA) is Koji text: no control
+ * characters, and a file name Koji can keep as a file.
  */
 
 const ObjectReference = { id: z.string(), kind: z.string(), href: z.string() };
@@ -51,28 +54,28 @@ export type ComposeStatus = z.infer<typeof ComposeStatusSchema>;
 // --- osbuild job results (the items of ComposeLogs.image_builds) ---
 
 export const OsbuildArtifactSchema = z.looseObject({
-  export_filename: z.string(),
-  export_name: z.string(),
+  export_filename: kojiText(),
+  export_name: kojiText(),
 });
 export type OsbuildArtifact = z.infer<typeof OsbuildArtifactSchema>;
 
 /** Size and checksum of one file composer's worker uploaded to Koji's upload directory. */
 export const KojiUploadedFileSchema = z.looseObject({
-  filename: z.string().min(1),
-  checksum_type: z.string().min(1),
-  checksum: z.string().min(1),
+  filename: KojiFilenameSchema,
+  checksum_type: kojiText().min(1),
+  checksum: kojiText().min(1),
   size: z.number().int().nonnegative(),
 });
 export type KojiUploadedFile = z.infer<typeof KojiUploadedFileSchema>;
 
 export const OsbuildComposerDepSchema = z.looseObject({
-  path: z.string(),
-  version: z.string(),
-  replace: z.looseObject({ path: z.string(), version: z.string() }).optional(),
+  path: kojiText(),
+  version: kojiText(),
+  replace: z.looseObject({ path: kojiText(), version: kojiText() }).optional(),
 });
 
 export const OsbuildManifestInfoSchema = z.looseObject({
-  osbuild_composer_version: z.string(),
+  osbuild_composer_version: kojiText(),
   osbuild_composer_deps: z.array(OsbuildComposerDepSchema),
 });
 export type OsbuildManifestInfo = z.infer<typeof OsbuildManifestInfoSchema>;
@@ -101,14 +104,14 @@ export type TargetResult = z.infer<typeof TargetResultSchema>;
 
 /** One package as osbuild's `org.osbuild.rpm` stage reports it. */
 export const RpmStagePackageSchema = z.looseObject({
-  name: z.string(),
-  version: z.string(),
-  release: z.string(),
-  epoch: z.union([z.number().int(), z.string()]).nullish(),
-  arch: z.string(),
-  sigmd5: z.string(),
-  sigpgp: z.string().nullish(),
-  siggpg: z.string().nullish(),
+  name: kojiText(),
+  version: kojiText(),
+  release: kojiText(),
+  epoch: z.union([z.number().int(), kojiText()]).nullish(),
+  arch: kojiText(),
+  sigmd5: kojiText(),
+  sigpgp: kojiText().nullish(),
+  siggpg: kojiText().nullish(),
 });
 export type RpmStagePackage = z.infer<typeof RpmStagePackageSchema>;
 
@@ -132,10 +135,10 @@ export const OsbuildJobResultSchema = z.looseObject({
   osbuild_output: OsbuildOutputSchema.nullish(),
   target_results: z.array(TargetResultSchema).nullish(),
   pipeline_names: z.looseObject({ build: z.array(z.string()), payload: z.array(z.string()) }).nullish(),
-  host_os: z.string().optional(),
-  arch: z.string().optional(),
+  host_os: kojiText().optional(),
+  arch: kojiText().optional(),
   image_boot_mode: BootModeSchema.optional(),
-  osbuild_version: z.string().optional(),
+  osbuild_version: kojiText().optional(),
   job_error: JobErrorSchema.nullish(),
 });
 export type OsbuildJobResult = z.infer<typeof OsbuildJobResultSchema>;
