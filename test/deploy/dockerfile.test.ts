@@ -11,6 +11,12 @@ const runtime = instructions.filter(
   (i) => lastFrom && i.getRange().start.line > lastFrom.getRange().start.line,
 );
 const keyword = (k: string) => (i: { getKeyword(): string }) => i.getKeyword() === k;
+const runs = (stage: typeof instructions) =>
+  stage
+    .filter(keyword("RUN"))
+    .map((i) => ({ line: i.getRange().start.line, text: i.getArgumentsContent() ?? "" }));
+const build = instructions.filter((i) => !runtime.includes(i));
+const loadsAddon = `node -e "require('kerberos')"`;
 
 describe("Dockerfile", () => {
   it("is multi-stage", () => {
@@ -50,5 +56,36 @@ describe("Dockerfile", () => {
       .join(" ");
     expect(labels).toContain("org.opencontainers.image.source");
     expect(labels).toContain("org.opencontainers.image.version");
+  });
+
+  describe("the optional kerberos addon (Koji auth gssapi)", () => {
+    it("is built where its headers and a C++ toolchain are, before the first npm ci", () => {
+      const buildRuns = runs(build);
+      const install = buildRuns.find((r) => /\bdnf install\b/.test(r.text));
+      for (const pkg of ["krb5-devel", "gcc-c++", "make", "python3"]) expect(install?.text).toContain(pkg);
+      const firstCi = buildRuns.find((r) => r.text.includes("npm ci"));
+      expect(install && firstCi && install.line < firstCi.line).toBe(true);
+    });
+
+    it("fails the build when npm ci left it out: every npm ci is followed by loading it", () => {
+      const ci = runs(instructions).filter((r) => r.text.includes("npm ci"));
+      expect(ci.length).toBeGreaterThan(0);
+      for (const r of ci) expect(r.text.slice(r.text.lastIndexOf("npm ci"))).toContain(`&& ${loadsAddon}`);
+    });
+
+    it("loads in the runtime image, with the Kerberos libraries installed there", () => {
+      const runtimeRuns = runs(runtime);
+      const libs = runtimeRuns.find((r) => /\bmicrodnf install\b.*\bkrb5-libs\b/.test(r.text));
+      const copied = runtime.find(
+        (i) => i.getKeyword() === "COPY" && i.getArgumentsContent()?.includes("/src/node_modules"),
+      );
+      const smoke = runtimeRuns.find((r) => r.text === loadsAddon);
+      expect(libs).toBeDefined();
+      expect(copied).toBeDefined();
+      expect(smoke).toBeDefined();
+      const copiedAt = copied?.getRange().start.line ?? Number.POSITIVE_INFINITY;
+      expect((libs?.line ?? Number.POSITIVE_INFINITY) < (smoke?.line ?? -1)).toBe(true);
+      expect(copiedAt < (smoke?.line ?? -1)).toBe(true);
+    });
   });
 });
