@@ -17,6 +17,8 @@ export interface PipelineSettings extends RetryPolicy {
   uploadWaitMs: number;
   /** How long the hub may take over CGImport. */
   importTimeoutMs: number;
+  /** How often a CGImport that may still be running on the hub is looked up (getBuild); 2 s by default. */
+  importPollMs?: number;
 }
 
 /** What every step of one import sees: the compose's row, its adapters, and a logger bound to compose_id. */

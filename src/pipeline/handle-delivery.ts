@@ -13,19 +13,19 @@ import {
 } from "../schemas/event.js";
 import { recordStep, startAttempt } from "../store/attempts.js";
 import { findImportedNvr } from "../store/find-imported-nvr.js";
-import { markFailed, noteRetryableError } from "../store/import-result.js";
+import { markFailed, markImported, noteRetryableError } from "../store/import-result.js";
 import { FINAL_STATES, RETRYABLE_BY_OPERATOR } from "../store/import-states.js";
 import { tryLockImport } from "../store/lock-import.js";
 import { retryImport } from "../store/queries/retry-import.js";
 import { recordEvent } from "../store/record-event.js";
 import { storeUnavailable } from "../store/unavailable.js";
 import type { ArchiveTypeCache } from "./archive-types.js";
-import type { ImportContext, PipelineSettings } from "./context.js";
+import { advance, type ImportContext, type PipelineSettings } from "./context.js";
 import { crashPoint } from "./crash-hook.js";
 import { shouldRetry } from "./decide.js";
 import { asksToRunAgain, recordedFailure } from "./failed-import.js";
 import { runImport, StepError } from "./run-import.js";
-import { currentReservation, giveBackReservation } from "./steps/refund.js";
+import { currentReservation, giveBackOrFindImported } from "./steps/refund.js";
 
 export interface PipelineDeps {
   pool: pg.Pool;
@@ -196,6 +196,26 @@ async function importCompose(
   }
 }
 
+/**
+ * The failure turned out to be no failure: Koji has this import's reservation COMPLETE (an earlier CGImport of
+ * it committed while this try failed). Recorded imported, the build id with it, and acked.
+ */
+async function recordFoundImported(
+  deps: PipelineDeps,
+  ctx: ImportContext,
+  buildId: number,
+  error: ImporterError,
+): Promise<Outcome> {
+  advance(ctx, await markImported(ctx.db, ctx.composeId, buildId));
+  deps.metrics.eventsConsumed.inc({ outcome: "imported" });
+  deps.metrics.importsFinished.inc({ state: "imported" });
+  ctx.logger.info(
+    { koji_build_id: buildId, cause: error.message },
+    "import recorded: Koji has this import's build COMPLETE",
+  );
+  return { action: "ack" };
+}
+
 async function settleFailure(
   deps: PipelineDeps,
   ctx: ImportContext,
@@ -219,9 +239,12 @@ async function settleFailure(
   // that the import ends failed, its reason naming the reservation left for a person.
   let refunded = false;
   let failure = error;
-  if (ctx.koji && currentReservation(ctx)) {
+  const reservation = currentReservation(ctx);
+  if (ctx.koji && reservation) {
     try {
-      refunded = await giveBackReservation(ctx);
+      const given = await giveBackOrFindImported(ctx, reservation);
+      if (given === "imported") return await recordFoundImported(deps, ctx, reservation.buildId, error);
+      refunded = given === "refunded";
     } catch (refundError) {
       const refundFailure = classify(refundError);
       if (shouldRetry(refundFailure, delivery.attempt, deps.settings)) {

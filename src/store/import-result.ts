@@ -7,9 +7,17 @@ import { resultOutboxInsert } from "./result-outbox.js";
 
 const NOT_FINAL: ImportState[] = ["received", "fetched", "assembled", "reserved", "uploaded"];
 
-/** Set before CGImport is sent: a retry after this asks Koji whether the import already happened. */
+/**
+ * Set before each CGImport is sent: while it is set, that CGImport may still be running on the hub (until
+ * KOJI_IMPORT_TIMEOUT after it), and a retry asks Koji, and waits, before it sends another.
+ */
 export function markImportStarted(db: Db, composeId: string): Promise<ImportProgress> {
-  return guardedUpdate(db, composeId, ["uploaded"], "import_started_at = COALESCE(import_started_at, now())");
+  return guardedUpdate(db, composeId, ["uploaded"], "import_started_at = now()");
+}
+
+/** The hub answered the CGImport (a fault): nothing of it is running any more, so a retry need not wait. */
+export function markImportAnswered(db: Db, composeId: string): Promise<ImportProgress> {
+  return guardedUpdate(db, composeId, ["uploaded"], "import_started_at = NULL");
 }
 
 /** The import done: its result event goes into the outbox in the same statement, so in the same commit. */
@@ -19,10 +27,12 @@ export function markImported(
   buildId: number,
   log?: StepLog,
 ): Promise<ImportProgress> {
+  // From `uploaded` as CGImport answers; from earlier states when Koji shows a reservation of this import
+  // COMPLETE (a refund refused after an earlier CGImport committed, an operator's retry of such an import).
   return guardedUpdate(
     db,
     composeId,
-    ["uploaded"],
+    ["assembled", "reserved", "uploaded"],
     "state = 'imported', koji_build_id = $3, imported_at = now(), last_error = NULL, last_error_code = NULL, last_error_class = NULL",
     [buildId],
     { log, also: [resultOutboxInsert()] },

@@ -1,6 +1,7 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { CrashPoint } from "../../src/pipeline/crash-hook.js";
+import { COMPOSES, loadCompose } from "../fixtures/composes.js";
 import { createHarness, type Harness } from "./harness.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -14,15 +15,25 @@ afterAll(async () => {
   await h.close();
 });
 
-/** A real worker process (the CLI's `worker` command) that kills itself with SIGKILL right after `point`. */
-function crashingWorker(point: CrashPoint): Promise<NodeJS.Signals | number | null> {
+/** A real worker process (the CLI's `worker` command), killed with SIGKILL right after `point` when given. */
+function workerProcess(point?: CrashPoint): {
+  child: ChildProcess;
+  exited: Promise<NodeJS.Signals | number | null>;
+} {
   // node itself (tsx as a loader), so the signal that ends the worker is what the test sees.
   const child = spawn(process.execPath, ["--import", "tsx", `${ROOT}src/cli.ts`, "worker"], {
     cwd: ROOT,
-    env: { ...process.env, ...h.env, OKI_TEST_CRASH_AFTER: point },
+    env: { ...process.env, ...h.env, ...(point ? { OKI_TEST_CRASH_AFTER: point } : {}) },
     stdio: ["ignore", "ignore", "inherit"],
   });
-  return new Promise((resolve) => child.once("exit", (code, signal) => resolve(signal ?? code)));
+  return {
+    child,
+    exited: new Promise((resolve) => child.once("exit", (code, signal) => resolve(signal ?? code))),
+  };
+}
+
+function crashingWorker(point: CrashPoint): Promise<NodeJS.Signals | number | null> {
+  return workerProcess(point).exited;
 }
 
 const POINTS: CrashPoint[] = [
@@ -77,4 +88,55 @@ it("a worker killed after recording a failure, before dead-lettering it: the res
   const builds = [...h.hub.state.builds.values()].filter((b) => b.release === event.koji.release);
   expect(builds.map((b) => b.state)).toEqual([3]);
   expect((await h.admin.checkQueue(h.config.AMQP_QUEUE)).messageCount).toBe(0);
+}, 60_000);
+
+/** A compose reserved by composer's koji-init job on the fake hub, the reservation named in its logs. */
+async function composerReservedCompose() {
+  const { composeId, event } = await h.prepareCompose(COMPOSES.reserved);
+  const reservation = h.hub.state.newBuild(h.hub.state.user("osbuild"), "osbuild", event.koji, 0);
+  reservation.token = `reservation-token-${reservation.id}`;
+  const bodies = loadCompose(COMPOSES.reserved);
+  const init = { build_id: reservation.id, token: reservation.token };
+  const logs = { ...bodies.logs, koji: { ...(bodies.logs.koji as object), init } };
+  h.composer.addCompose(composeId, { status: bodies.status, logs, manifests: bodies.manifests });
+  return { composeId, event };
+}
+
+it("a worker killed during a slow CGImport and restarted at once waits for it: one CGImport, imported, no refund", async () => {
+  // The real hub's CGImport takes seconds, the build BUILDING until it commits; a second CGImport meanwhile
+  // is refused and so is a refund after the commit.
+  h.hub.state.importDurationMs = 4000;
+  try {
+    for (const source of ["importer", "composer"] as const) {
+      const { composeId, event } =
+        source === "composer" ? await composerReservedCompose() : await h.prepareCompose();
+      const before = { ...h.hub.counters.calls };
+      const worker = workerProcess();
+      await h.publish(event);
+      const sent = () => (h.hub.counters.calls.CGImport ?? 0) > (before.CGImport ?? 0);
+      for (const end = Date.now() + 30_000; !sent() && Date.now() < end; )
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      // The hub is inside the CGImport: kill the worker there, and restart it at once.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      worker.child.kill("SIGKILL");
+      expect(await worker.exited).toBe("SIGKILL");
+      const reserved = h.hub.state.builds.get(
+        (await h.waitFor(composeId, () => true)).koji_build_id as number,
+      );
+      expect(reserved?.state, "the build while the hub is still importing").toBe(0);
+      const restarted = await h.startWorker();
+      const row = await h.waitForState(composeId, ["imported", "failed", "refunded"]);
+      await restarted.stop();
+      expect(row, `reservation by ${source}`).toMatchObject({ state: "imported", last_error: null });
+      const calls = (method: string) => (h.hub.counters.calls[method] ?? 0) - (before[method] ?? 0);
+      expect(calls("CGImport"), `CGImports sent (reservation by ${source})`).toBe(1);
+      expect(calls("CGRefundBuild"), `refunds (reservation by ${source})`).toBe(0);
+      const builds = [...h.hub.state.builds.values()].filter((b) => b.release === event.koji.release);
+      expect(builds.map((b) => [b.id, b.state])).toEqual([[row.koji_build_id, 1]]);
+    }
+  } finally {
+    h.hub.state.importDurationMs = 0;
+  }
+  expect((await h.admin.checkQueue(h.config.AMQP_QUEUE)).messageCount).toBe(0);
+  expect((await h.admin.checkQueue(`${h.config.AMQP_QUEUE}.dead-letter`)).messageCount).toBe(0);
 }, 60_000);

@@ -35,6 +35,18 @@ async function until(done: () => Promise<boolean>, timeoutMs = 5_000): Promise<v
   }
 }
 
+/** A compose reserved by composer's koji-init job on the fake hub, the reservation named in its logs. */
+async function composerReserved() {
+  const { composeId, event } = await h.prepareCompose(COMPOSES.reserved);
+  const reservation = h.hub.state.newBuild(h.hub.state.user("osbuild"), "osbuild", event.koji, 0);
+  reservation.token = `reservation-token-${reservation.id}`;
+  const bodies = loadCompose(COMPOSES.reserved);
+  const init = { build_id: reservation.id, token: reservation.token };
+  const logs = { ...bodies.logs, koji: { ...(bodies.logs.koji as object), init } };
+  h.composer.addCompose(composeId, { status: bodies.status, logs, manifests: bodies.manifests });
+  return { composeId, event };
+}
+
 const REJECTION = { faultCode: 1000, faultString: "Build (42) NVR is different" };
 
 /**
@@ -236,6 +248,58 @@ describe("failures that no retry cures", () => {
     await replayDeadLetters(h.confirmChannel, names(), { composeIds: [composeId] });
     const row2 = await h.waitForState(composeId, ["imported"]);
     expect(builds().map((b) => [b.id, b.state])).toEqual([[row2.koji_build_id, 1]]);
+  });
+
+  it("an import left failed although Koji has its reservation COMPLETE: a replay, or a retry, records it imported", async () => {
+    // What the importer used to leave after a worker was killed inside a slow CGImport: Koji holds the one
+    // COMPLETE build of the reservation, the import is failed (a second CGImport and the refund were refused).
+    await takeDeadLetters();
+    for (const source of ["importer", "composer"] as const) {
+      const { composeId, event } =
+        source === "composer" ? await composerReserved() : await h.prepareCompose();
+      await h.publish(event);
+      const imported = await h.waitForState(composeId, ["imported"]);
+      await h.pool.query(
+        `UPDATE imports SET state = 'failed', imported_at = NULL, koji_token = NULL, last_error_class = 'permanent',
+           last_error_code = 'KOJI_NVR_CONFLICT', last_error = 'Koji already has build that this import did not make',
+           koji_build_id = CASE WHEN $2 THEN NULL ELSE koji_build_id END
+         WHERE compose_id = $1`,
+        [composeId, source === "composer"],
+      );
+      const before = {
+        imports: calls("CGImport"),
+        inits: calls("CGInitBuild"),
+        refunds: calls("CGRefundBuild"),
+      };
+      if (source === "importer") {
+        h.admin.sendToQueue(names().deadLetterQueue, Buffer.from(JSON.stringify(event)), {
+          headers: { "x-compose-id": composeId },
+        });
+        await waitForDeadLetters(1);
+        await replayDeadLetters(h.confirmChannel, names(), { composeIds: [composeId] });
+      } else {
+        await h.pool.query(
+          `UPDATE imports SET state = 'received', koji_build_id = NULL, koji_token = NULL, reservation_source = NULL,
+             import_started_at = NULL WHERE compose_id = $1`,
+          [composeId],
+        );
+        h.admin.sendToQueue(names().workQueue, Buffer.from(JSON.stringify(event)), {
+          contentType: "application/json",
+          headers: { "x-operator-retry": true },
+        });
+      }
+      const row = await h.waitForState(composeId, ["imported"]);
+      expect(row, `reservation by ${source}`).toMatchObject({
+        koji_build_id: imported.koji_build_id,
+        last_error: null,
+      });
+      expect([calls("CGImport"), calls("CGInitBuild"), calls("CGRefundBuild")]).toEqual([
+        before.imports,
+        before.inits,
+        before.refunds,
+      ]);
+    }
+    expect((await h.admin.checkQueue(names().deadLetterQueue)).messageCount).toBe(0);
   });
 
   it("a refunded import that used composer's reservation reserves anew when replayed", async () => {

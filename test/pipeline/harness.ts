@@ -39,6 +39,12 @@ export interface Harness {
   ): Promise<{ composeId: string; event: Record<string, any> }>;
   publish(event: unknown): Promise<void>;
   waitForState(composeId: string, states: string[], timeoutMs?: number): Promise<ImportRow>;
+  /** Waits until the import's row passes `check`. */
+  waitFor(
+    composeId: string,
+    check: (row: ImportRow | undefined) => boolean,
+    timeoutMs?: number,
+  ): Promise<ImportRow>;
   /** Takes the next message from the dead-letter queue, waiting for one to arrive. */
   nextDeadLetter(timeoutMs?: number): Promise<GetMessage>;
   close(): Promise<void>;
@@ -110,6 +116,16 @@ export async function createHarness(label: string, env: Record<string, string> =
         if (row && states.includes(row.state)) return row;
         if (Date.now() > end)
           throw new Error(`import ${composeId} is ${row?.state ?? "absent"}, not ${states.join("/")}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    },
+    async waitFor(composeId, check, timeoutMs = 20_000) {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const row = await getImport(pool, composeId);
+        if (check(row)) return row as ImportRow;
+        if (Date.now() > end)
+          throw new Error(`import ${composeId} (${row?.state ?? "absent"}): condition not met`);
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     },

@@ -1,5 +1,6 @@
 import { BUILD_STATE_NAMES, BuildState } from "../../koji/schemas.js";
 import type { ImportContext } from "../context.js";
+import { isOurCompleteBuild } from "./import.js";
 
 /**
  * Gives the reservation back (CGRefundBuild, state FAILED) so no build is left BUILDING and the NVR can be
@@ -28,17 +29,45 @@ export async function giveBackReservation(
   ctx: ImportContext,
   reservation = currentReservation(ctx),
 ): Promise<boolean> {
-  if (!reservation) return false;
+  return (await giveBack(ctx, reservation, false)) === "refunded";
+}
+
+/**
+ * As giveBackReservation, for an import that gives up after its reservation may have been imported: a refund
+ * refused because Koji shows the build COMPLETE, with this import's NVR, means an earlier CGImport of this
+ * reservation committed (a worker killed during a slow CGImport, a second one refused meanwhile). That is the
+ * import done, not a failure: "imported", with the build id for the caller to record.
+ */
+export async function giveBackOrFindImported(
+  ctx: ImportContext,
+  reservation = currentReservation(ctx),
+): Promise<"refunded" | "imported" | "none"> {
+  return giveBack(ctx, reservation, true);
+}
+
+async function giveBack(
+  ctx: ImportContext,
+  reservation: { buildId: number; token: string } | undefined,
+  completeIsImported: boolean,
+): Promise<"refunded" | "imported" | "none"> {
+  if (!reservation) return "none";
   try {
-    return await refundReservation(ctx, reservation);
+    return (await refundReservation(ctx, reservation)) ? "refunded" : "none";
   } catch (refundError) {
     const build = await ctx.koji.getBuild(reservation.buildId).catch(() => undefined);
+    if (completeIsImported && build && isOurCompleteBuild(ctx, build)) {
+      ctx.logger.info(
+        { koji_build_id: reservation.buildId, refund_error: (refundError as Error).message },
+        "the refund was refused: Koji has this import's build COMPLETE",
+      );
+      return "imported";
+    }
     if (build === undefined || (build !== null && !GIVEN_BACK.has(build.state))) throw refundError;
     ctx.logger.info(
       { koji_build_id: reservation.buildId, build_state: build ? BUILD_STATE_NAMES[build.state] : "absent" },
       "reservation already given back",
     );
-    return true;
+    return "refunded";
   }
 }
 

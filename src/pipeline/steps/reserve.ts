@@ -2,11 +2,13 @@ import { withBuildId } from "../../core/assemble.js";
 import { permanentError } from "../../errors.js";
 import { BUILD_STATE_NAMES, BuildState } from "../../koji/schemas.js";
 import type { CgMetadata } from "../../schemas/cg-metadata.js";
+import { markImported } from "../../store/import-result.js";
 import { nvrOf } from "../../store/import-row.js";
 import { markReservationStarted, saveReservation } from "../../store/reservation.js";
 import { advance, type ImportContext } from "../context.js";
 import { crashPoint } from "../crash-hook.js";
 import { composerReservation } from "./fetch.js";
+import { isOurCompleteBuild } from "./import.js";
 
 /**
  * Step 5: the build reservation. Composer's koji-init reservation is used when it made one and it still
@@ -15,6 +17,7 @@ import { composerReservation } from "./fetch.js";
  * cancels that orphan and reserves again, so no build stays stuck in BUILDING.
  */
 export async function reserveBuild(ctx: ImportContext): Promise<void> {
+  if (await earlierReservationImported(ctx)) return;
   const fromComposer = await usableComposerReservation(ctx);
   if (fromComposer) {
     await storeReservation(ctx, fromComposer, "composer");
@@ -29,6 +32,32 @@ export async function reserveBuild(ctx: ImportContext): Promise<void> {
   crashPoint("reserve-call");
   await storeReservation(ctx, { buildId: reservation.build_id, token: reservation.token }, "importer");
   ctx.logger.info({ koji_build_id: reservation.build_id }, "build reserved");
+}
+
+/**
+ * A later attempt (a replay, an operator's retry) of an import whose reservation Koji already shows COMPLETE:
+ * an earlier CGImport of it committed although the import was recorded failed (before the importer waited
+ * for a running CGImport, a second one was refused and the import dead-lettered). That build is this import's,
+ * never a conflict: recorded imported with its id. The candidates are the last reservation the import stored
+ * and composer's koji-init one.
+ */
+async function earlierReservationImported(ctx: ImportContext): Promise<boolean> {
+  if (ctx.attempt <= 1) return false;
+  const candidates = new Set<number>();
+  if (ctx.row.koji_build_id) candidates.add(ctx.row.koji_build_id);
+  const fromComposer = composerReservation(ctx);
+  if (fromComposer) candidates.add(fromComposer.buildId);
+  for (const buildId of candidates) {
+    const build = await ctx.koji.getBuild(buildId);
+    if (!build || !isOurCompleteBuild(ctx, build)) continue;
+    advance(ctx, await markImported(ctx.db, ctx.composeId, buildId, ctx.stepLog));
+    ctx.logger.info(
+      { koji_build_id: buildId },
+      "Koji has this import's reservation COMPLETE; recorded imported",
+    );
+    return true;
+  }
+  return false;
 }
 
 /**
