@@ -15,7 +15,6 @@ export const OAuthTokenResponseSchema = z.object({
   // Some servers send the number as a string; the RFC says seconds either way.
   expires_in: z.coerce.number().positive().optional(),
 });
-export type OAuthTokenResponse = z.infer<typeof OAuthTokenResponseSchema>;
 
 /** RFC 6749 makes expires_in optional; assume a short life rather than trusting a token forever. */
 const ASSUMED_LIFETIME_MS = 60_000;

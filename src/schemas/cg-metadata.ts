@@ -48,7 +48,6 @@ export const ComponentSchema = z.discriminatedUnion("type", [
   FileComponentSchema,
   KojiFileComponentSchema,
 ]);
-export type Component = z.infer<typeof ComponentSchema>;
 
 export const BuildrootSchema = z.object({
   id: z.number().int().nonnegative(),
@@ -95,7 +94,6 @@ export const BuildSchema = z.looseObject({
   end_time: z.number().int().nonnegative(),
   extra: z.record(z.string(), z.unknown()),
 });
-export type Build = z.infer<typeof BuildSchema>;
 
 export const CgMetadataSchema = z
   .object({

@@ -150,7 +150,6 @@ export const KojiInitResultSchema = z.looseObject({
   koji_error: z.string().optional(),
   job_error: JobErrorSchema.nullish(),
 });
-export type KojiInitResult = z.infer<typeof KojiInitResultSchema>;
 
 /** `GET /composes/{id}/logs` */
 export const ComposeLogsSchema = z.looseObject({

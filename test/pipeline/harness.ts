@@ -3,7 +3,7 @@ import type pg from "pg";
 import { pino } from "pino";
 import { type Config, loadConfig } from "../../src/config/load.js";
 import { createMetrics, type Metrics } from "../../src/metrics.js";
-import { declareTopology, deleteTopology, EventPublisher, topologyNames } from "../../src/queue/index.js";
+import { declareTopology, deleteTopology, EventPublisher } from "../../src/queue/index.js";
 import { namesFromConfig } from "../../src/service/admin.js";
 import { startWorker, type Worker } from "../../src/service/worker.js";
 import { createPool, getImport, type ImportRow, runMigrations } from "../../src/store/index.js";
@@ -12,8 +12,6 @@ import { startFakeEnvironment } from "../fakes/environment.js";
 import type { FakeKojiHub } from "../fakes/koji/server.js";
 import { COMPOSES } from "../fixtures/composes.js";
 import { createTestDatabase, runPrefix, type TestDatabase, testAmqpUrl } from "../support/servers.js";
-
-export { TASK_ID } from "../fakes/environment.js";
 
 /**
  * Real PostgreSQL and RabbitMQ (a database and queue names of the file's own), the fake composer and the fake
@@ -150,5 +148,3 @@ export async function createHarness(label: string, env: Record<string, string> =
     },
   };
 }
-
-export { topologyNames };

@@ -125,13 +125,6 @@ function writeValue(out: string[], value: XmlRpcValue, depth: number): void {
   }
 }
 
-/** One `<value>` element alone; handy for tests and for building bodies by hand. */
-export function encodeValue(value: XmlRpcValue): string {
-  const out: string[] = [];
-  writeValue(out, value, 0);
-  return out.join("");
-}
-
 function writeParams(out: string[], params: readonly XmlRpcValue[]): void {
   out.push("<params>\n");
   for (const param of params) {

@@ -3,13 +3,5 @@
  * `decodeResponse`; server side (the fake hub): `decodeCall`, `encodeResponse` and `encodeFault`.
  */
 export { decodeCall, decodeResponse } from "./decode.js";
-export { encodeCall, encodeFault, encodeResponse, encodeValue } from "./encode.js";
-export {
-  type XmlRpcCall,
-  type XmlRpcDecoded,
-  XmlRpcDouble,
-  type XmlRpcFault,
-  type XmlRpcResponse,
-  type XmlRpcValue,
-  xmlRpcDouble,
-} from "./value.js";
+export { encodeCall, encodeFault, encodeResponse } from "./encode.js";
+export { type XmlRpcDecoded, type XmlRpcValue, xmlRpcDouble } from "./value.js";
