@@ -9,6 +9,7 @@ import { KojiHubs } from "./koji/hubs.js";
 import { createLogger } from "./log.js";
 import { createMetrics } from "./metrics.js";
 import { EventPublisher } from "./queue/publisher.js";
+import { ImportFinishedEventSchema } from "./schemas/event.js";
 import { startWorker } from "./service/worker.js";
 import { getImport } from "./store/get-import.js";
 import { runMigrations } from "./store/migrate.js";
@@ -88,6 +89,8 @@ async function main(): Promise<number> {
   const hubs = new KojiHubs({ hubs: config.kojiHubs });
   try {
     const { compose_id: composeId, koji } = environment.event;
+    // Bound before the event goes out, as release tooling's queue would be: the result is published once.
+    const results = await bindResultQueue(publisher, config.AMQP_EXCHANGE, config.AMQP_RESULT_ROUTING_KEY);
     console.log(
       `published compose-finished for compose ${composeId} (${koji.name}) to ${config.AMQP_EXCHANGE}`,
     );
@@ -101,7 +104,17 @@ async function main(): Promise<number> {
       row = await getImport(pool, composeId);
     }
     console.log(`import ${composeId}: ${row.state}${row.last_error ? ` (${row.last_error})` : ""}`);
-    if (row.state !== "imported" || row.koji_build_id === null) return 1;
+    const result = await results.next(15_000);
+    const printResult = () => {
+      console.log(
+        `\nResult event received (routing key ${result.routingKey}, message_id ${result.messageId}):`,
+      );
+      console.log(JSON.stringify(result.event, null, 2));
+    };
+    if (row.state !== "imported" || row.koji_build_id === null) {
+      printResult();
+      return 1;
+    }
     const koji2 = await hubs.client(koji.server);
     const build = await koji2.getBuild(row.koji_build_id);
     const archives = await koji2.listArchives({ buildID: row.koji_build_id });
@@ -115,6 +128,7 @@ async function main(): Promise<number> {
         `  ${archive.filename}  ${archive.type_name}  ${archive.size} bytes  btype=${archive.btype}`,
       );
     }
+    printResult();
     return 0;
   } finally {
     await hubs.close();
@@ -123,6 +137,35 @@ async function main(): Promise<number> {
     await worker.stop();
     child.kill("SIGTERM");
   }
+}
+
+/** A queue of the demo's own bound to the result routing key, read with basic.get. */
+async function bindResultQueue(publisher: EventPublisher, exchange: string, routingKey: string) {
+  const channel = publisher.channel;
+  await channel.assertExchange(exchange, "topic", { durable: true });
+  const { queue } = await channel.assertQueue("", { exclusive: true, autoDelete: true });
+  await channel.bindQueue(queue, exchange, routingKey);
+  return {
+    async next(timeoutMs: number) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const message = await channel.get(queue, { noAck: true });
+        if (message) {
+          return {
+            routingKey: message.fields.routingKey,
+            messageId: String(message.properties.messageId),
+            event: parseInput(
+              ImportFinishedEventSchema,
+              JSON.parse(message.content.toString("utf8")),
+              "result event",
+            ),
+          };
+        }
+        if (Date.now() > deadline) throw new Error(`no result event arrived within ${timeoutMs} ms`);
+        await sleep(100);
+      }
+    },
+  };
 }
 
 main().then(
