@@ -207,6 +207,7 @@ async function recordFoundImported(
   error: ImporterError,
 ): Promise<Outcome> {
   advance(ctx, await markImported(ctx.db, ctx.composeId, buildId));
+  deps.onResult?.();
   deps.metrics.eventsConsumed.inc({ outcome: "imported" });
   deps.metrics.importsFinished.inc({ state: "imported" });
   ctx.logger.info(

@@ -197,8 +197,10 @@ export class ResultRelay {
 
   private async openChannel(): Promise<ConfirmChannel> {
     if (this.channel) return this.channel;
+    // A connect that hangs (a broker host gone silent) would hold the relay, and a stop, until the OS gives up.
     const model = await amqp.connect(this.options.amqpUrl, {
       clientProperties: { connection_name: "osbuild-koji-importer result relay" },
+      timeout: 10_000,
     });
     model.on("error", () => undefined);
     try {
