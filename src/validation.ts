@@ -36,3 +36,13 @@ export function parseInput<S extends z.ZodType>(
     },
   });
 }
+
+/**
+ * An argument's problems in the words the admin API and the CLI share: `invalid <name>: <what is wrong>`, where
+ * the name is the argument as that surface spells it (`query.since` over HTTP, `--since` on the command line).
+ */
+export function describeArgumentIssues(error: z.ZodError, nameOf: (field: string) => string): string {
+  return error.issues
+    .map((issue) => `invalid ${nameOf(formatPath(issue.path))}: ${issue.message}`)
+    .join("; ");
+}

@@ -1,4 +1,25 @@
 import amqp, { type ChannelModel, type ConfirmChannel } from "amqplib";
+import { retryableError } from "../errors.js";
+
+/** Where the broker is, without credentials, for messages. */
+export function brokerAddress(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || (parsed.protocol === "amqps:" ? 5671 : 5672)}`;
+  } catch {
+    return "the broker (AMQP_URL is not a URL)";
+  }
+}
+
+/** A connection that could not be made, as BROKER_UNAVAILABLE: the CLI says so in one line, HTTP with 503. */
+export function brokerUnavailable(url: string, error: unknown): Error {
+  const cause = error as { message?: string; code?: string };
+  return retryableError(
+    "BROKER_UNAVAILABLE",
+    `RabbitMQ unavailable at ${brokerAddress(url)}: ${cause.message || cause.code || String(error)}`,
+    { cause: error },
+  );
+}
 
 /**
  * The admin's broker connection: opened on first use, opened again after it is lost, and a channel of its own
@@ -21,6 +42,9 @@ export class AdminAmqp {
             this.open = false;
           });
           return model;
+        })
+        .catch((error: unknown) => {
+          throw brokerUnavailable(this.url, error);
         });
       this.model.catch(() => {
         this.model = undefined;

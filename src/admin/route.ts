@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { formatIssues, formatPath } from "../validation.js";
+import { describeArgumentIssues, formatPath } from "../validation.js";
 import type { AdminAuth } from "./auth.js";
 import { HttpError } from "./errors.js";
 
@@ -30,9 +30,14 @@ function parsePart<S extends z.ZodType>(schema: S | undefined, input: unknown, w
   const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
   const first = result.error.issues[0];
-  throw new HttpError(400, "INVALID_REQUEST", `invalid ${where}: ${formatIssues(result.error)}`, {
-    field: first ? `${where}.${formatPath(first.path)}` : where,
-  });
+  throw new HttpError(
+    400,
+    "INVALID_REQUEST",
+    describeArgumentIssues(result.error, (field) => `${where}.${field}`),
+    {
+      field: first ? `${where}.${formatPath(first.path)}` : where,
+    },
+  );
 }
 
 export type RouteSpec<P, Q, B> = Omit<RouteDoc, "params" | "query" | "body"> & {

@@ -1,5 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { dependencyFailure } from "../dependency-failure.js";
 import type { Logger } from "../log.js";
+import { VERSION } from "../version.js";
 import type { AdminDeps } from "./deps.js";
 import { HttpError } from "./errors.js";
 import { openApiDocument } from "./openapi.js";
@@ -7,8 +9,6 @@ import { buildRoutes } from "./routes/builds.js";
 import { deadLetterRoutes } from "./routes/dead-letters.js";
 import { healthRoutes } from "./routes/health.js";
 import { importRoutes } from "./routes/imports.js";
-
-const VERSION = "0.1.0";
 
 /**
  * The admin HTTP API: health, metrics, imports, builds and dead letters, one plugin each, and /openapi.json made
@@ -32,6 +32,13 @@ export async function buildAdminServer(
         message: error.message,
         ...(error.details ? { details: error.details } : {}),
       });
+      return;
+    }
+    const outage = dependencyFailure(error);
+    if (outage) {
+      // The database or the broker is down, or the schema is not migrated: the request may succeed later.
+      request.log.warn({ err: outage }, "admin request failed: a dependency is unavailable");
+      reply.code(503).send({ error: outage.code, message: outage.message });
       return;
     }
     const status = (error as { statusCode?: number }).statusCode;

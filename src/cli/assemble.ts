@@ -8,7 +8,7 @@ import { readJsonFile } from "./read-json-file.js";
 import { UsageError } from "./usage-error.js";
 
 export const summary = "print the Koji CG metadata document for a finished compose";
-const USAGE =
+export const usage =
   "usage: osbuild-koji-importer assemble --event E.json --status S.json --logs L.json --manifests M.json [--build-id N]";
 
 export async function run(argv: string[]): Promise<number> {
@@ -26,10 +26,10 @@ export async function run(argv: string[]): Promise<number> {
       strict: true,
     }));
   } catch (error) {
-    throw new UsageError((error as Error).message, USAGE);
+    throw new UsageError((error as Error).message, usage);
   }
   const missing = ["event", "status", "logs", "manifests"].filter((name) => !values[name]);
-  if (missing.length > 0) throw new UsageError(`missing ${missing.map((m) => `--${m}`).join(", ")}`, USAGE);
+  if (missing.length > 0) throw new UsageError(`missing ${missing.map((m) => `--${m}`).join(", ")}`, usage);
   const paths = values as Record<"event" | "status" | "logs" | "manifests", string>;
 
   const event = parseComposeFinishedEvent(await readJsonFile(paths.event));
@@ -48,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
     ? Number(values["build-id"])
     : (logs.koji?.init.build_id ?? status.koji_status?.build_id);
   if (buildId === undefined || !Number.isInteger(buildId) || buildId <= 0) {
-    throw new UsageError("no Koji build id in the logs or status: pass --build-id N", USAGE);
+    throw new UsageError("no Koji build id in the logs or status: pass --build-id N", usage);
   }
   const document = assembleCgMetadata({ event, logs, buildId });
   process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);

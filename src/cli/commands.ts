@@ -1,10 +1,11 @@
 /**
- * The CLI's commands: name → module. Each module exports `summary` (one line for --help) and
- * `run(argv): Promise<number>` returning the exit code. Modules load lazily so `assemble` never pays for
- * pg or amqplib.
+ * The CLI's commands: name → module. Each module exports `summary` (one line for the command list), `usage`
+ * (what `<command> --help` prints) and `run(argv): Promise<number>` returning the exit code. Modules load lazily
+ * so `assemble` never pays for pg or amqplib.
  */
 export interface CommandModule {
   summary: string;
+  usage: string;
   run(argv: string[]): Promise<number>;
 }
 

@@ -7,12 +7,12 @@ import { print, table } from "./table.js";
 import { UsageError, usageOnError } from "./usage-error.js";
 
 export const summary = "dead letters: dlq list | dlq replay (--all | COMPOSE_ID...) [--dry-run]";
-const USAGE =
+export const usage =
   "usage: osbuild-koji-importer dlq list [--limit N] [--json]\n       osbuild-koji-importer dlq replay (--all | COMPOSE_ID...) [--dry-run] [--json]";
 const COLUMNS = ["compose_id", "error_code", "attempts", "last_failure_at", "replayed", "reason"];
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = usageOnError(USAGE, () =>
+  const parsed = usageOnError(usage, () =>
     parseArgs({
       args: argv,
       options: {
@@ -34,7 +34,7 @@ export async function run(argv: string[]): Promise<number> {
       .min(1)
       .max(1000)
       .safeParse(values.limit ?? "100");
-    if (!limit.success) throw new UsageError("--limit: a number from 1 to 1000", USAGE);
+    if (!limit.success) throw new UsageError("--limit: a number from 1 to 1000", usage);
     return withOperatorContext(async ({ amqp, names }) => {
       const items = await amqp.withChannel((channel) =>
         peekDeadLetters(channel, names.deadLetterQueue, limit.data),
@@ -45,10 +45,10 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (action === "replay") {
     if (values.all === true && ids.length > 0)
-      throw new UsageError("give --all or compose ids, not both", USAGE);
-    if (values.all !== true && ids.length === 0) throw new UsageError("give --all or compose ids", USAGE);
+      throw new UsageError("give --all or compose ids, not both", usage);
+    if (values.all !== true && ids.length === 0) throw new UsageError("give --all or compose ids", usage);
     const bad = ids.find((id) => !z.uuid().safeParse(id).success);
-    if (bad) throw new UsageError(`not a compose id: ${bad}`, USAGE);
+    if (bad) throw new UsageError(`not a compose id: ${bad}`, usage);
     const dryRun = values["dry-run"] === true;
     return withOperatorContext(async ({ amqp, names }) => {
       const moved = await amqp.withChannel((channel) =>
@@ -63,5 +63,5 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     });
   }
-  throw new UsageError("expected: dlq list | dlq replay", USAGE);
+  throw new UsageError("expected: dlq list | dlq replay", usage);
 }

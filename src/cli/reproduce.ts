@@ -5,7 +5,7 @@ import { readJsonFile } from "./read-json-file.js";
 import { UsageError } from "./usage-error.js";
 
 export const summary = "print how to rebuild each image of a Koji build locally with osbuild";
-const USAGE =
+export const usage =
   "usage: osbuild-koji-importer reproduce --build B.json [--json]   (B.json: a Koji getBuild result)";
 
 export async function run(argv: string[]): Promise<number> {
@@ -17,9 +17,9 @@ export async function run(argv: string[]): Promise<number> {
       strict: true,
     }));
   } catch (error) {
-    throw new UsageError((error as Error).message, USAGE);
+    throw new UsageError((error as Error).message, usage);
   }
-  if (!values.build) throw new UsageError("missing --build", USAGE);
+  if (!values.build) throw new UsageError("missing --build", usage);
   const build = await readJsonFile(values.build);
   if (typeof build !== "object" || build === null || Array.isArray(build)) {
     throw permanentError("INPUT_INVALID", `${values.build}: expected a Koji build object`);

@@ -7,15 +7,15 @@ import { print } from "./table.js";
 import { UsageError, usageOnError } from "./usage-error.js";
 
 export const summary = "re-queue a failed or refunded import (retry COMPOSE_ID)";
-const USAGE = "usage: osbuild-koji-importer retry COMPOSE_ID [--json]";
+export const usage = "usage: osbuild-koji-importer retry COMPOSE_ID [--json]";
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = usageOnError(USAGE, () =>
+  const { values, positionals } = usageOnError(usage, () =>
     parseArgs({ args: argv, options: { json: { type: "boolean" } }, allowPositionals: true }),
   );
   const [composeId] = positionals;
   if (positionals.length !== 1 || !z.uuid().safeParse(composeId).success)
-    throw new UsageError("give one compose id", USAGE);
+    throw new UsageError("give one compose id", usage);
   return withOperatorContext(async ({ pool, amqp, names }) => {
     const result = await requeueImport(pool, amqp, names, composeId as string);
     if (result.outcome === "not-found")
@@ -29,7 +29,12 @@ export async function run(argv: string[]): Promise<number> {
         `the broker did not take the event (${result.message}); import ${composeId} is unchanged, try again`,
       );
     }
-    print(values.json === true, result, () => `re-queued ${composeId} to ${names.workQueue}`);
+    // The same answer as POST /v1/imports/{id}/retry.
+    print(
+      values.json === true,
+      { compose_id: composeId, state: "received", requeued: true },
+      () => `re-queued ${composeId} to ${names.workQueue}`,
+    );
     return 0;
   });
 }

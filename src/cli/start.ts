@@ -5,10 +5,14 @@ import { startAdmin } from "../service/admin.js";
 import { onShutdownSignal } from "../service/signals.js";
 import { checkStartup } from "../service/startup-checks.js";
 import { startWorker } from "../service/worker.js";
+import { noArguments } from "./no-arguments.js";
 
 export const summary = "run the worker and the admin HTTP API in one process (the default in the image)";
 
-export async function run(): Promise<number> {
+export const usage = `usage: osbuild-koji-importer start\n\n${summary}; it reads its configuration from the environment (README: Configuration).`;
+
+export async function run(argv: string[]): Promise<number> {
+  noArguments(argv, usage);
   const config = loadConfig();
   await checkStartup(config, ["worker", "admin"]);
   const logger = createLogger(config.LOG_LEVEL);

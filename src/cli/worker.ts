@@ -4,10 +4,14 @@ import { createMetrics } from "../metrics.js";
 import { onShutdownSignal } from "../service/signals.js";
 import { checkStartup } from "../service/startup-checks.js";
 import { startWorker } from "../service/worker.js";
+import { noArguments } from "./no-arguments.js";
 
 export const summary = "consume compose-finished events and import them into Koji";
 
-export async function run(): Promise<number> {
+export const usage = `usage: osbuild-koji-importer worker\n\n${summary}; it reads its configuration from the environment (README: Configuration).`;
+
+export async function run(argv: string[]): Promise<number> {
+  noArguments(argv, usage);
   const config = loadConfig();
   await checkStartup(config, ["worker"]);
   const logger = createLogger(config.LOG_LEVEL);

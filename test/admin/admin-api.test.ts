@@ -155,6 +155,56 @@ describe("imports", () => {
     expect((await http("GET", "/v1/imports?limit=0")).json.details.field).toBe("query.limit");
     expect((await http("GET", "/v1/imports?cursor=zzz")).json.details.field).toBe("query.cursor");
     expect((await http("GET", "/v1/imports/not-a-uuid")).json.details.field).toBe("path.compose_id");
+    // The CLI's `imports list --since yesterday` says the same after its own name for the argument.
+    expect((await http("GET", "/v1/imports?since=yesterday")).json.message).toBe(
+      "invalid query.since: expected an RFC 3339 timestamp",
+    );
+  });
+
+  it("shows last_error as {code, message} in the list and the detail", async () => {
+    const id = await seedImport("failed", { last_error: "boom", last_error_code: "KOJI_FAULT" });
+    const expected = { code: "KOJI_FAULT", message: "boom" };
+    expect((await http("GET", `/v1/imports/${id}`)).json.last_error).toEqual(expected);
+    const listed = (await http("GET", "/v1/imports?state=failed&limit=500")).json.items;
+    expect(listed.find((i: { compose_id: string }) => i.compose_id === id).last_error).toEqual(expected);
+  });
+
+  it("answers 503 naming the outage, not 500, when PostgreSQL is down or not migrated", async () => {
+    const logger = pino({ level: "silent" });
+    const downPool = createPool(`postgres://postgres@127.0.0.1:${await closedPort()}/x`, 1);
+    const unmigrated = await createTestDatabase("admin_bare");
+    const barePool = createPool(unmigrated.url, 1);
+    try {
+      for (const [db, message] of [
+        [downPool, "check that PostgreSQL is running"],
+        [barePool, "run `osbuild-koji-importer migrate`"],
+      ] as const) {
+        const server = await buildAdminServer(
+          {
+            pool: db,
+            amqp: adminAmqp,
+            names,
+            metrics: createMetrics(),
+            auth: bearerAuth(TOKEN, "open"),
+            logger,
+          },
+          logger,
+        );
+        try {
+          for (const url of ["/v1/imports", `/v1/imports/${randomUUID()}`]) {
+            const answer = await server.inject({ method: "GET", url });
+            expect(answer.statusCode).toBe(503);
+            expect(answer.json().message).toContain(message);
+          }
+        } finally {
+          await server.close();
+        }
+      }
+    } finally {
+      await downPool.end();
+      await barePool.end();
+      await unmigrated.drop();
+    }
   });
 
   it("shows one import with its attempts, its metadata and compose-status; 404 when unknown", async () => {
@@ -177,8 +227,14 @@ describe("imports", () => {
     expect(detail.json.attempt_log[0]).toMatchObject({
       step: "fetch",
       outcome: "retryable",
-      error_code: "COMPOSER_HTTP",
+      error: { code: "COMPOSER_HTTP", message: "boom" },
     });
+    // RFC 3339 in UTC everywhere, as the CLI's --json prints them.
+    const rfc3339Z = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+    expect(detail.json.created_at).toMatch(rfc3339Z);
+    expect(detail.json.attempt_log[0].started_at).toMatch(rfc3339Z);
+    const listed = (await http("GET", "/v1/imports?limit=1")).json.items[0];
+    expect(listed.updated_at).toMatch(rfc3339Z);
     expect(
       (await http("GET", `/v1/imports/${id}/metadata`)).json.build.extra.typeinfo.image["a.qcow2"].arch,
     ).toBe("x86_64");

@@ -1,32 +1,14 @@
-import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { SEED_BUILD_EXTRA } from "../core/seed.js";
 import { COMPOSES, COMPOSES_DIR } from "../fixtures/composes.js";
+import { runCli } from "../support/built-cli.js";
+import { closedPort } from "../support/closed-port.js";
 
-const run = promisify(execFile);
-const CLI = new URL("../../src/cli.ts", import.meta.url).pathname;
-const TSX = new URL("../../node_modules/.bin/tsx", import.meta.url).pathname;
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return cliWith({}, ...args);
-}
-
-async function cliWith(
-  env: Record<string, string>,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(TSX, [CLI, ...args], { env: { ...process.env, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (...args: string[]) => runCli(args);
+const cliWith = (env: Record<string, string>, ...args: string[]) => runCli(args, env);
 
 const fixture = (id: string, name: string) => new URL(`${id}/${name}.json`, COMPOSES_DIR).pathname;
 const composeArgs = (id: string) =>
@@ -117,5 +99,37 @@ describe("osbuild-koji-importer CLI", () => {
     );
     expect(stdout).toContain("OUTPUT_DIR/xz/image.raw.xz");
     expect(stdout).toContain("osbuild version 93");
+  });
+
+  it("answers --help for every command with its usage, exit 0, touching nothing", async () => {
+    // Nothing listens at these addresses: a command that connected anywhere would fail.
+    const nowhere = await closedPort();
+    const env = {
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${nowhere}/x`,
+      AMQP_URL: `amqp://guest:guest@127.0.0.1:${nowhere}`,
+    };
+    const top = await runCli(["--help"], env);
+    const commands = [...top.stdout.matchAll(/^ {2}(\S+) /gm)].map((m) => m[1] as string);
+    expect(commands).toEqual(
+      expect.arrayContaining(["start", "worker", "serve", "migrate", "status", "dlq"]),
+    );
+    for (const command of commands) {
+      for (const flag of ["--help", "-h"]) {
+        const answer = await runCli([command, flag], env);
+        expect({ command, code: answer.code, stderr: answer.stderr }).toEqual({
+          command,
+          code: 0,
+          stderr: "",
+        });
+        expect(answer.stdout).toContain(`usage: osbuild-koji-importer ${command}`);
+      }
+    }
+    expect((await runCli(["dlq", "replay", "--help"], env)).code).toBe(0);
+    expect((await runCli(["start", "--bogus"], env)).code).toBe(2);
+  }, 180_000);
+
+  it("prints the version from package.json", async () => {
+    const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+    expect((await cli("--version")).stdout).toBe(`${version}\n`);
   });
 });

@@ -1,5 +1,6 @@
 import net from "node:net";
 import type { TestProject } from "vitest/node";
+import { buildWhenStale } from "./build.js";
 
 /**
  * Where the real servers come from, in order: the environment (CI and this machine's `.ci/run`), a
@@ -43,6 +44,7 @@ async function dockerAvailable(): Promise<boolean> {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  buildWhenStale();
   const stops: Array<() => Promise<unknown>> = [];
   let databaseUrl = process.env.TEST_DATABASE_URL;
   let amqpUrl = process.env.TEST_AMQP_URL;

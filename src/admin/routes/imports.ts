@@ -3,39 +3,16 @@ import { z } from "zod";
 import { composeStatusDocument } from "../../core/readers.js";
 import { ComposeStatusSchema } from "../../schemas/composer.js";
 import { getImport } from "../../store/get-import.js";
-import { IMPORT_STATES } from "../../store/import-states.js";
 import { getImportDetail } from "../../store/queries/import-detail.js";
-import { listImports } from "../../store/queries/list-imports.js";
 import type { AdminDeps } from "../deps.js";
 import { HttpError, notFound } from "../errors.js";
+import { ImportListPageSchema, ImportListQuerySchema, listImportPage } from "../import-list.js";
+import { ImportDetailViewSchema, importDetailView } from "../import-view.js";
 import { requeueImport } from "../requeue-import.js";
 import { createRouter } from "../route.js";
-import { decodeCursor, encodeCursor } from "./cursor.js";
 
 const ComposeIdParams = z.object({ compose_id: z.uuid() });
 const Json = z.record(z.string(), z.unknown());
-
-const ImportSummary = z.object({
-  compose_id: z.string(),
-  state: z.enum(IMPORT_STATES),
-  koji_server: z.string().nullable(),
-  nvr: z.string().nullable(),
-  koji_build_id: z.number().nullable(),
-  attempts: z.number(),
-  last_error_code: z.string().nullable(),
-  last_error: z.string().nullable(),
-  created_at: z.string(),
-  updated_at: z.string(),
-  imported_at: z.string().nullable(),
-});
-
-const ListQuery = z.object({
-  state: z.enum(IMPORT_STATES).optional(),
-  koji_server: z.string().min(1).optional(),
-  since: z.iso.datetime({ offset: true }).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().min(1).optional(),
-});
 
 export async function importRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
   const route = createRouter(app, deps.docs, deps.auth);
@@ -46,24 +23,11 @@ export async function importRoutes(app: FastifyInstance, deps: AdminDeps): Promi
       url: "/v1/imports",
       summary: "imports, newest first (keyset pagination)",
       access: "read",
-      query: ListQuery,
-      response: z.object({ items: z.array(ImportSummary), next_cursor: z.string().nullable() }),
+      query: ImportListQuerySchema,
+      response: ImportListPageSchema,
       errors: [400, 401],
     },
-    async ({ query }) => {
-      const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-      const items = await listImports(deps.pool, {
-        ...(query.state ? { state: query.state } : {}),
-        ...(query.koji_server ? { kojiServer: query.koji_server } : {}),
-        ...(query.since ? { since: new Date(query.since) } : {}),
-        limit: query.limit,
-        ...(after ? { after } : {}),
-      });
-      const last = items.at(-1);
-      const next =
-        items.length === query.limit && last ? encodeCursor(last.created_at, last.compose_id) : null;
-      return { items, next_cursor: next };
-    },
+    async ({ query }) => listImportPage(deps.pool, query),
   );
 
   route(
@@ -73,30 +37,13 @@ export async function importRoutes(app: FastifyInstance, deps: AdminDeps): Promi
       summary: "one import: state, attempts and their errors, Koji build id and NVR, timestamps",
       access: "read",
       params: ComposeIdParams,
-      response: Json,
+      response: ImportDetailViewSchema,
       errors: [400, 401, 404],
     },
     async ({ params }) => {
       const detail = await getImportDetail(deps.pool, params.compose_id);
       if (!detail) throw notFound(`import ${params.compose_id}`);
-      const { row, attempts, result_event: result } = detail;
-      return {
-        compose_id: row.compose_id,
-        state: row.state,
-        koji_server: row.koji_server,
-        koji_task_id: row.koji_task_id,
-        nvr: row.name ? `${row.name}-${row.version}-${row.release}` : null,
-        koji_build_id: row.koji_build_id,
-        upload_directory: row.upload_directory,
-        attempts: row.attempts,
-        last_error: row.last_error ? { code: row.last_error_code, message: row.last_error } : null,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-        imported_at: row.imported_at,
-        // The latest import-result event and whether the relay has published it (null: none, or pruned).
-        result_event: result,
-        attempt_log: attempts,
-      };
+      return importDetailView(detail.row, detail.attempts, detail.result_event);
     },
   );
 

@@ -1,19 +1,6 @@
 import type { Db } from "../db.js";
+import { type ImportProgress, PROGRESS_COLUMNS_SQL, toImportProgress } from "../import-row.js";
 import type { ImportState } from "../import-states.js";
-
-export interface ImportSummary {
-  compose_id: string;
-  state: ImportState;
-  koji_server: string | null;
-  nvr: string | null;
-  koji_build_id: number | null;
-  attempts: number;
-  last_error_code: string | null;
-  last_error: string | null;
-  created_at: string;
-  updated_at: string;
-  imported_at: string | null;
-}
 
 export interface ListImportsQuery {
   state?: ImportState;
@@ -24,14 +11,16 @@ export interface ListImportsQuery {
   after?: { createdAt: string; composeId: string };
 }
 
+export interface ListedImport {
+  row: ImportProgress;
+  /** created_at as PostgreSQL wrote it, to the microsecond: the keyset cursor's key (a Date keeps milliseconds). */
+  createdAtKey: string;
+}
+
 /** Imports newest first, by keyset on (created_at, compose_id): stable pages however many rows arrive meanwhile. */
-export async function listImports(db: Db, query: ListImportsQuery): Promise<ImportSummary[]> {
+export async function listImports(db: Db, query: ListImportsQuery): Promise<ListedImport[]> {
   const result = await db.query(
-    `SELECT compose_id, state, koji_server,
-            CASE WHEN name IS NULL THEN NULL ELSE name || '-' || version || '-' || release END AS nvr,
-            koji_build_id, attempts, last_error_code, last_error,
-            to_json(created_at) #>> '{}' AS created_at, to_json(updated_at) #>> '{}' AS updated_at,
-            to_json(imported_at) #>> '{}' AS imported_at
+    `SELECT ${PROGRESS_COLUMNS_SQL}, to_json(created_at) #>> '{}' AS created_at_key
      FROM imports
      WHERE ($1::text IS NULL OR state = $1)
        AND ($2::text IS NULL OR koji_server = $2)
@@ -48,8 +37,8 @@ export async function listImports(db: Db, query: ListImportsQuery): Promise<Impo
       query.limit,
     ],
   );
-  return result.rows.map((row) => ({
-    ...row,
-    koji_build_id: row.koji_build_id === null ? null : Number(row.koji_build_id),
+  return result.rows.map(({ created_at_key, ...row }) => ({
+    row: toImportProgress(row),
+    createdAtKey: String(created_at_key),
   }));
 }
