@@ -25,7 +25,12 @@ import { crashPoint } from "./crash-hook.js";
 import { shouldRetry } from "./decide.js";
 import { asksToRunAgain, recordedFailure } from "./failed-import.js";
 import { runImport, StepError } from "./run-import.js";
-import { currentReservation, giveBackOrFindImported } from "./steps/refund.js";
+import {
+  currentReservation,
+  giveBackOrFindImported,
+  giveBackReservation,
+  reservationToGiveBack,
+} from "./steps/refund.js";
 
 export interface PipelineDeps {
   pool: pg.Pool;
@@ -240,10 +245,17 @@ async function settleFailure(
   // that the import ends failed, its reason naming the reservation left for a person.
   let refunded = false;
   let failure = error;
-  const reservation = currentReservation(ctx);
-  if (ctx.koji && reservation) {
+  // Its own reservation may turn out imported after all; composer's, taken back before the importer had its
+  // own, cannot have been.
+  const own = currentReservation(ctx);
+  const reservation = ctx.koji ? reservationToGiveBack(ctx) : undefined;
+  if (reservation) {
     try {
-      const given = await giveBackOrFindImported(ctx, reservation);
+      const given = own
+        ? await giveBackOrFindImported(ctx, own)
+        : (await giveBackReservation(ctx, reservation))
+          ? "refunded"
+          : "none";
       if (given === "imported") return await recordFoundImported(deps, ctx, reservation.buildId, error);
       refunded = given === "refunded";
     } catch (refundError) {
@@ -258,12 +270,19 @@ async function settleFailure(
       failure = new ImporterError(
         error.errorClass,
         error.code,
-        `${error.message}; the reservation (Koji build ${ctx.row.koji_build_id}) could not be refunded: ${refundFailure.message}`,
+        `${error.message}; the reservation (Koji build ${reservation.buildId}) could not be refunded: ${refundFailure.message}`,
         { details: error.details, cause: error },
       );
     }
   }
-  await markFailed(ctx.db, composeId, failure, refunded ? "refunded" : "failed");
+  await markFailed(
+    ctx.db,
+    composeId,
+    failure,
+    refunded ? "refunded" : "failed",
+    undefined,
+    refunded ? reservation?.buildId : undefined,
+  );
   crashPoint("failure-recorded");
   deps.onResult?.();
   deps.metrics.importsFinished.inc({ state: refunded ? "refunded" : "failed" });

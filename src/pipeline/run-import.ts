@@ -6,7 +6,7 @@ import { checkUploads } from "./steps/check-uploads.js";
 import { composeFailed, finishFailedCompose } from "./steps/failed-compose.js";
 import { fetchCompose } from "./steps/fetch.js";
 import { importBuild } from "./steps/import.js";
-import { preflight } from "./steps/preflight.js";
+import { preflight, recheckRequestSize } from "./steps/preflight.js";
 import { reserveBuild } from "./steps/reserve.js";
 
 interface Step {
@@ -24,9 +24,10 @@ const STEP_FOR_STATE: Partial<Record<ImportState, Step>> = {
     run: (ctx) => (composeFailed(ctx) ? finishFailedCompose(ctx) : assembleDocument(ctx)),
     after: "assembled",
   },
-  assembled: { name: "reserve", run: reserveBuild, after: "reserved" },
+  // Pre-flight needs no reservation, so it comes before one: a compose Koji would refuse costs none.
+  assembled: { name: "reserve", run: preflightThenReserve, after: "reserved" },
   reserved: { name: "check-uploads", run: checkUploads, after: "uploads-checked" },
-  uploaded: { name: "import", run: async (ctx) => importBuild(ctx, await preflight(ctx)), after: "imported" },
+  uploaded: { name: "import", run: (ctx) => importBuild(ctx, recheckRequestSize(ctx)), after: "imported" },
 };
 
 export class StepError extends Error {
@@ -36,6 +37,16 @@ export class StepError extends Error {
   ) {
     super(`${step}: ${String(error)}`);
   }
+}
+
+/** A pre-flight failure is the pre-flight's, in the attempt log and the metrics, not the reservation's. */
+async function preflightThenReserve(ctx: ImportContext): Promise<void> {
+  try {
+    await preflight(ctx);
+  } catch (error) {
+    throw new StepError("preflight", error);
+  }
+  await reserveBuild(ctx);
 }
 
 /**
@@ -51,7 +62,7 @@ export async function runImport(ctx: ImportContext, onStep: (step: string, ms: n
     try {
       await step.run(ctx);
     } catch (error) {
-      throw new StepError(step.name, error);
+      throw error instanceof StepError ? error : new StepError(step.name, error);
     } finally {
       ctx.logger = logger;
     }

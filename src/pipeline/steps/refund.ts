@@ -1,5 +1,6 @@
 import { BUILD_STATE_NAMES, BuildState } from "../../koji/schemas.js";
 import type { ImportContext } from "../context.js";
+import { composerReservation } from "./fetch.js";
 import { isOurCompleteBuild } from "./import.js";
 
 /**
@@ -75,4 +76,20 @@ export function currentReservation(ctx: ImportContext): { buildId: number; token
   const { koji_build_id: buildId, koji_token: token, state } = ctx.row;
   if (buildId && token && (state === "reserved" || state === "uploaded")) return { buildId, token };
   return undefined;
+}
+
+/**
+ * What a failing import gives back: its own reservation; before it has one (a compose refused at assembly or
+ * pre-flight), composer's koji-init reservation when composer made one, so that build does not stay BUILDING.
+ * Nothing when neither exists: no Koji call for an import that reserved nothing.
+ */
+export function reservationToGiveBack(ctx: ImportContext): { buildId: number; token: string } | undefined {
+  const own = currentReservation(ctx);
+  if (own) return own;
+  if (ctx.row.state !== "fetched" && ctx.row.state !== "assembled") return undefined;
+  try {
+    return composerReservation(ctx);
+  } catch {
+    return undefined;
+  }
 }
