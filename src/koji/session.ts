@@ -63,6 +63,8 @@ export class KojiSession {
   private readonly maxSessions: number;
   private version: string | undefined;
   private logins = 0;
+  /** Set once the hub refused a TLS 1.3 login for want of post-handshake authentication (see postLogin). */
+  private loginOverTls12 = false;
 
   constructor(private readonly options: KojiSessionOptions) {
     this.hubUrl = new URL(options.hubUrl);
@@ -220,16 +222,50 @@ export class KojiSession {
     return reply;
   }
 
+  /**
+   * The login POST. A hub set up as Koji's documentation shows asks for the client certificate only under
+   * /kojihub/ssllogin; over TLS 1.3 Apache must then use post-handshake authentication, which Node's TLS client
+   * does not offer, and answers 403 "Cannot perform Post-Handshake Authentication". The login is then sent
+   * again once over a connection capped at TLS 1.2, where Apache renegotiates for the certificate, and every
+   * later login to this hub goes that way (said once in the log). Other calls stay on TLS 1.3: only the login
+   * path asks for a certificate.
+   */
+  private async postLogin(headers: Record<string, string>): Promise<HubReply> {
+    const body = encodeCall("sslLogin");
+    const post = (tlsMax12: boolean) =>
+      this.options.transport.post(this.loginUrl, headers, body, undefined, undefined, tlsMax12);
+    if (this.loginOverTls12) return post(true);
+    try {
+      return await post(false);
+    } catch (e) {
+      if (!refusedPostHandshakeAuth(e)) throw e;
+      // Logins at once are all refused at once; the first says it.
+      if (!this.loginOverTls12)
+        this.options.logger?.warn(
+          { hub: this.hubUrl.origin, refusal: e.message },
+          "the hub asks for the client certificate only at login, which TLS 1.3 cannot do for Node; logging in to it over TLS 1.2",
+        );
+      this.loginOverTls12 = true;
+      try {
+        return await post(true);
+      } catch (again) {
+        const error = asTransportError(again);
+        throw new ImporterError(
+          error.errorClass,
+          error.code,
+          `${error.message} (over TLS 1.2, after the hub refused the TLS 1.3 login: ${e.message})`,
+          { details: error.details, cause: again },
+        );
+      }
+    }
+  }
+
   private async performLogin(): Promise<ActiveSession> {
     const authenticator = this.options.authenticator;
     const extra = await authenticator.loginHeaders(this.hubUrl);
     let reply: HubReply;
     try {
-      reply = await this.options.transport.post(
-        this.loginUrl,
-        { "Content-Type": "text/xml", ...extra },
-        encodeCall("sslLogin"),
-      );
+      reply = await this.postLogin({ "Content-Type": "text/xml", ...extra });
     } catch (e) {
       if (authenticator.kind === "gssapi" && isUnauthorized(e)) {
         throw kerberosRefused(this.hubUrl, authenticator.identity, e);
@@ -275,6 +311,16 @@ function kerberosRefused(hubUrl: URL, principal: string, cause: ImporterError): 
     `Koji hub ${hubUrl.origin}${hubUrl.pathname} refused the Kerberos login of ${principal} (HTTP 401 from ` +
       "/ssllogin): check that the hub accepts this principal and realm and that its HTTP keytab is current",
     { cause, details: { hub: hubUrl.href, principal, status: 401 } },
+  );
+}
+
+/** Apache's 403 when it would need TLS 1.3 post-handshake authentication to ask for the client certificate. */
+function refusedPostHandshakeAuth(e: unknown): e is ImporterError {
+  return (
+    e instanceof ImporterError &&
+    e.code === "KOJI_HTTP_STATUS" &&
+    e.details.status === 403 &&
+    /post-handshake authentication/i.test(e.message)
   );
 }
 

@@ -96,8 +96,17 @@ export function transportError(error: unknown, url: URL): ImporterError {
   );
 }
 
+/** The readable text of a reply body: an error page from Apache in front of the hub is HTML. */
+function bodyText(body: string): string {
+  return body
+    .replace(/<(script|style|title)[^>]*>[\s\S]*?<\/\1>/gi, " ")
+    .replace(/<[^>]*>/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
 function statusError(status: number, body: string, url: URL): ImporterError {
-  const excerpt = body.replace(/\s+/g, " ").trim().slice(0, 300);
+  const excerpt = bodyText(body).slice(0, 300);
   const message = `Koji hub ${url.origin}${url.pathname}: HTTP ${status}${excerpt ? `: ${excerpt}` : ""}`;
   // 408 and 429 ask to come back later; 5xx is the hub or a proxy in front of it failing. The rest (400 for a
   // request the hub cannot parse, 403 from a front end refusing our certificate, 404 for a wrong hub URL)
@@ -125,9 +134,12 @@ function slices(body: Uint8Array): Readable {
 }
 
 export class KojiTransport {
+  private tls12: Agent | undefined;
+
   private constructor(
     private readonly agent: Agent,
     private readonly timeoutMs: number,
+    private readonly makeTls12Agent: () => Agent,
   ) {}
 
   static async create(options: KojiTransportOptions = {}): Promise<KojiTransport> {
@@ -144,21 +156,33 @@ export class KojiTransport {
         }
       }),
     );
-    const agent = new Agent({
-      connect: {
-        ...(cert ? { cert } : {}),
-        ...(key ? { key } : {}),
-        ...(ca ? { ca } : {}),
-        timeout: options.connectTimeoutMs ?? 10_000,
-      },
-      // Apache in front of a hub closes idle connections after ~5 s and says so in Keep-Alive; undici honours
-      // that hint, and these bounds keep sockets warm between the chunks and calls of one import.
-      keepAliveTimeout: 10_000,
-      keepAliveMaxTimeout: 60_000,
-      connections: options.connections ?? DEFAULT_HUB_CONNECTIONS,
-      maxResponseSize: options.maxResponseBytes ?? 64 * 1024 * 1024,
-    });
-    return new KojiTransport(agent, options.timeoutMs ?? 120_000);
+    const makeAgent = (maxVersion?: "TLSv1.2") =>
+      new Agent({
+        connect: {
+          ...(cert ? { cert } : {}),
+          ...(key ? { key } : {}),
+          ...(ca ? { ca } : {}),
+          ...(maxVersion ? { maxVersion } : {}),
+          timeout: options.connectTimeoutMs ?? 10_000,
+        },
+        // Apache in front of a hub closes idle connections after ~5 s and says so in Keep-Alive; undici honours
+        // that hint, and these bounds keep sockets warm between the chunks and calls of one import.
+        keepAliveTimeout: 10_000,
+        keepAliveMaxTimeout: 60_000,
+        connections: maxVersion ? 2 : (options.connections ?? DEFAULT_HUB_CONNECTIONS),
+        maxResponseSize: options.maxResponseBytes ?? 64 * 1024 * 1024,
+      });
+    return new KojiTransport(makeAgent(), options.timeoutMs ?? 120_000, () => makeAgent("TLSv1.2"));
+  }
+
+  /**
+   * Connections capped at TLS 1.2, made on first use. A hub set up as Koji's documentation shows asks for the
+   * client certificate only under /kojihub/ssllogin; on TLS 1.3 that needs post-handshake authentication, which
+   * Node's TLS client does not offer, so Apache refuses the login (403). On TLS 1.2 it renegotiates instead.
+   */
+  private tls12Agent(): Agent {
+    this.tls12 ??= this.makeTls12Agent();
+    return this.tls12;
   }
 
   /**
@@ -172,6 +196,8 @@ export class KojiTransport {
     signal?: AbortSignal,
     /** How long the hub may take to answer this request; the transport's timeout when not given. */
     timeoutMs?: number,
+    /** Over a connection capped at TLS 1.2 (see tls12Agent). */
+    tlsMax12 = false,
   ): Promise<HubReply> {
     let response: Awaited<ReturnType<typeof request>>;
     const sliced = typeof body !== "string" && body.length > BODY_SLICE_BYTES;
@@ -180,7 +206,7 @@ export class KojiTransport {
         method: "POST",
         headers: sliced ? { ...headers, "Content-Length": String(body.length) } : headers,
         body: sliced ? slices(body) : body,
-        dispatcher: this.agent,
+        dispatcher: tlsMax12 ? this.tls12Agent() : this.agent,
         headersTimeout: timeoutMs ?? this.timeoutMs,
         bodyTimeout: this.timeoutMs,
         ...(signal ? { signal } : {}),
@@ -204,6 +230,6 @@ export class KojiTransport {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    await Promise.all([this.agent.close(), this.tls12?.close()]);
   }
 }

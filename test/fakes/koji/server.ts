@@ -29,6 +29,15 @@ export interface FakeKojiHubOptions {
   archiveTypes?: Record<string, string>;
   /** Answer `header-auth: false` at login, so clients must send the session in query arguments. */
   queryAuth?: boolean;
+  /**
+   * Where the hub's Apache asks for the client certificate: on every connection (`vhost`, the default), or only
+   * under /kojihub/ssllogin as Koji's documentation configures it (`documented`). There, over TLS 1.3, Apache
+   * needs post-handshake authentication, which Node's TLS client does not offer, and answers 403; over TLS 1.2
+   * it renegotiates for the certificate. Node's TLS server cannot ask for post-handshake authentication, and its
+   * renegotiation did not bring the client's certificate, so this fake asks for it in every handshake and answers
+   * Apache's 403 to every login over TLS 1.3: what a Node client sees of the real layout.
+   */
+  loginLayout?: "vhost" | "documented";
   /** The hub's MaxRequestLength: an XML-RPC request body over it is refused, "Request too long". */
   maxRequestLength?: number;
 }
@@ -44,6 +53,8 @@ export interface FakeKojiHub {
     faults: Record<number, number>;
     uploadBytes: number;
     uploadChunks: number;
+    /** Logins refused for want of a client certificate (documented layout over TLS 1.3). */
+    loginRefusals: number;
   };
   /** A client certificate for `user`, as files (cert, key) and PEM text. */
   clientCert(user: string): { cert: string; key: string; certFile: string; keyFile: string };
@@ -63,6 +74,17 @@ export interface FakeKojiHub {
 }
 
 const KOJI_VERSION = "1.35.3";
+
+/** What Apache 2.4 with mod_ssl answers a TLS 1.3 client that cannot do post-handshake authentication. */
+export const APACHE_PHA_REFUSAL = `<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN" "http://www.w3.org/TR/html4/strict.dtd">
+<html><head>
+<title>403 Forbidden</title>
+</head><body>
+<h1>Forbidden</h1>
+<p>You don't have permission to access this resource.Reason: Cannot perform Post-Handshake Authentication.<br /></p>
+</body></html>
+`;
+
 const MULTICALL = "system.multicall";
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -97,6 +119,7 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
     faults: {} as Record<number, number>,
     uploadBytes: 0,
     uploadChunks: 0,
+    loginRefusals: 0,
   };
   const faults = {
     chunk: { count: 0, kind: "http500" as "http500" | "lock" },
@@ -156,8 +179,17 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
     if (url.pathname === "/kojihub/ssllogin") {
       const call = decodeCall(await readBody(req));
       counters.calls[call.methodName] = (counters.calls[call.methodName] ?? 0) + 1;
-      const cert = (req.socket as TLSSocket).getPeerCertificate();
-      if (!(req.socket as TLSSocket).authorized || !cert?.subject?.CN)
+      const socket = req.socket as TLSSocket;
+      // Apache would renegotiate on TLS 1.2 and needs post-handshake authentication on TLS 1.3, which Node's
+      // client does not offer. Node's TLS server can do neither reliably, so the fake asks every handshake for
+      // the certificate and refuses the TLS 1.3 logins as Apache does.
+      if (options.loginLayout === "documented" && socket.getProtocol() === "TLSv1.3") {
+        counters.loginRefusals += 1;
+        res.writeHead(403, { "Content-Type": "text/html; charset=iso-8859-1" }).end(APACHE_PHA_REFUSAL);
+        return;
+      }
+      const cert = socket.getPeerCertificate();
+      if (!socket.authorized || !cert?.subject?.CN)
         throw AuthError("could not verify client: no certificate");
       const created = state.newSession(state.user(String(cert.subject.CN)));
       send(
