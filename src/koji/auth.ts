@@ -141,7 +141,7 @@ export function gssapiAuthenticator(options: GssapiOptions): KojiAuthenticator {
         return { Authorization: `Negotiate ${token}` };
       } catch (e) {
         // Usually the KDC is out of reach, which passes. A keytab without the principal's key is refused at start
-        // (checkHubCredentials); one whose key the KDC no longer accepts fails every time, and the attempt limit
+        // (src/koji/credentials.ts); one whose key the KDC no longer accepts fails every time, and the attempt limit
         // bounds that.
         throw retryableError(
           "KOJI_GSSAPI_FAILED",

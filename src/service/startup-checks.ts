@@ -1,5 +1,6 @@
 import { open } from "node:fs/promises";
 import { type Config, ConfigError } from "../config/load.js";
+import { kerberosCredentialProblems } from "../koji/credentials.js";
 
 /** What a process runs: `worker` imports (start, worker), `admin` serves the HTTP API (start, serve). */
 export type Role = "worker" | "admin";
@@ -57,8 +58,18 @@ const filesReadable: StartupCheck = {
   },
 };
 
+/** A gssapi hub needs the kerberos addon and a keytab with the principal's key (src/koji/credentials.ts). */
+const kerberosCredentials: StartupCheck = {
+  roles: ["worker"],
+  run: (config) => kerberosCredentialProblems(config.kojiHubs),
+};
+
 /** Every start-up check, in the order their problems are listed. Add a check here to have `start` run it. */
-export const STARTUP_CHECKS: readonly StartupCheck[] = [kojiHubsConfigured, filesReadable];
+export const STARTUP_CHECKS: readonly StartupCheck[] = [
+  kojiHubsConfigured,
+  filesReadable,
+  kerberosCredentials,
+];
 
 /** Runs the checks for the process's roles; any problem refuses the start (ConfigError, exit 78). */
 export async function checkStartup(

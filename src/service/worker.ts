@@ -1,6 +1,5 @@
 import { ComposerClient } from "../composer/client.js";
 import type { Config } from "../config/load.js";
-import { checkHubCredentials } from "../koji/credentials.js";
 import { KojiHubs } from "../koji/hubs.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
@@ -21,8 +20,6 @@ export interface Worker {
 
 /** The import worker: every adapter built from the configuration, and the consumer running the pipeline. */
 export async function startWorker(config: Config, logger: Logger, metrics: Metrics): Promise<Worker> {
-  // Before anything connects: a hub that cannot log in is a deployment error, not a retry at every import.
-  await checkHubCredentials(config.kojiHubs);
   if (config.MIGRATE_ON_START) await runMigrations(config.DATABASE_URL, logger);
   const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const hubs = new KojiHubs({

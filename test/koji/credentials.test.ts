@@ -3,14 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config/load.js";
+import { ConfigError, loadConfig } from "../../src/config/load.js";
 import type { KojiHubConfig } from "../../src/config/schema.js";
 import { kerberosLoader } from "../../src/koji/auth.js";
-import { checkHubCredentials, hubCredentialProblems } from "../../src/koji/credentials.js";
+import { kerberosCredentialProblems } from "../../src/koji/credentials.js";
 import { keytabPrincipals } from "../../src/koji/keytab.js";
-import { createLogger } from "../../src/log.js";
-import { createMetrics } from "../../src/metrics.js";
-import { startWorker } from "../../src/service/worker.js";
+import { checkStartup } from "../../src/service/startup-checks.js";
 import { caught } from "../support/caught.js";
 
 const keytab = fileURLToPath(new URL("../fixtures/keytabs/two-principals.keytab", import.meta.url));
@@ -71,82 +69,65 @@ describe("keytab reader", () => {
   });
 });
 
-describe("start-up check of the hubs' credentials", () => {
+describe("start-up check of the gssapi hubs' credentials", () => {
   it("accepts a keytab holding the principal, with or without its realm", async () => {
     const hubs = [
       gssapi("osbuild-koji-importer/worker.example.org@EXAMPLE.ORG", keytab),
       gssapi("osbuild", keytab),
       gssapi("osbuild@EXAMPLE.ORG", `FILE:${keytab}`),
     ];
-    expect(await hubCredentialProblems(hubs, { loadKerberos: addonPresent })).toEqual([]);
+    expect(await kerberosCredentialProblems(hubs, { loadKerberos: addonPresent })).toEqual([]);
   });
 
   it("refuses a gssapi hub when the kerberos addon is missing, naming the hub", async () => {
-    const problems = await hubCredentialProblems([gssapi("osbuild@EXAMPLE.ORG", keytab)], {
+    const problems = await kerberosCredentialProblems([gssapi("osbuild@EXAMPLE.ORG", keytab)], {
       loadKerberos: addonMissing,
     });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(
-      /^KOJI_HUBS\[0\] https:\/\/koji\.example\.org\/kojihub: auth gssapi: .*'kerberos'/,
+      /^KOJI_HUBS\[0\]\.auth: hub https:\/\/koji\.example\.org\/kojihub uses gssapi: .*'kerberos'/,
     );
   });
 
-  it("refuses a keytab that is missing, unreadable, not a keytab or lacks the principal, naming hub and file", async () => {
+  it("refuses a keytab that is not a keytab or lacks the principal, naming hub and file", async () => {
     const notKeytab = join(dir, "cert.pem");
     writeFileSync(notKeytab, "-----BEGIN CERTIFICATE-----\n");
-    const aDirectory = join(dir, "keytab.d");
-    mkdirSync(aDirectory);
     const hubs = [
-      gssapi("osbuild@EXAMPLE.ORG", join(dir, "missing.keytab")),
-      gssapi("osbuild@EXAMPLE.ORG", aDirectory),
       gssapi("osbuild@EXAMPLE.ORG", notKeytab),
       { ...gssapi("kojiadmin@EXAMPLE.ORG", keytab), url: "https://brew.example.com/brewhub" },
       gssapi("osbuild@OTHER.ORG", keytab),
+      { url: "https://koji.example.org/kojihub", auth: "ssl", cert_file: "/c", key_file: "/k" } as const,
     ];
-    const error = await caught(checkHubCredentials(hubs, { loadKerberos: addonPresent }));
-    expect(error.code).toBe("CONFIG_INVALID");
-    expect(error.retryable).toBe(false);
-    expect(error.details.problems).toEqual([
-      `KOJI_HUBS[0] https://koji.example.org/kojihub: keytab_file ${join(dir, "missing.keytab")} does not exist`,
-      `KOJI_HUBS[1] https://koji.example.org/kojihub: keytab_file ${aDirectory} is a directory, not a file`,
-      `KOJI_HUBS[2] https://koji.example.org/kojihub: keytab_file ${notKeytab} is not a keytab: not a keytab (no 0x05 header byte)`,
-      `KOJI_HUBS[3] https://brew.example.com/brewhub: keytab_file ${keytab} holds no key for kojiadmin@EXAMPLE.ORG ` +
-        "(it holds: osbuild-koji-importer/worker.example.org@EXAMPLE.ORG, osbuild@EXAMPLE.ORG)",
-      `KOJI_HUBS[4] https://koji.example.org/kojihub: keytab_file ${keytab} holds no key for osbuild@OTHER.ORG ` +
-        "(it holds: osbuild-koji-importer/worker.example.org@EXAMPLE.ORG, osbuild@EXAMPLE.ORG)",
-    ]);
-  });
-
-  it("checks an ssl hub's certificate, key and CA files", async () => {
-    const problems = await hubCredentialProblems([
-      {
-        url: "https://koji.example.org/kojihub",
-        auth: "ssl",
-        cert_file: keytab,
-        key_file: join(dir, "no.key"),
-        ca_file: join(dir, "no-ca.crt"),
-      },
-    ]);
-    expect(problems).toEqual([
-      `KOJI_HUBS[0] https://koji.example.org/kojihub: key_file ${join(dir, "no.key")} does not exist`,
-      `KOJI_HUBS[0] https://koji.example.org/kojihub: ca_file ${join(dir, "no-ca.crt")} does not exist`,
+    expect(await kerberosCredentialProblems(hubs, { loadKerberos: addonPresent })).toEqual([
+      `KOJI_HUBS[0].keytab_file: ${notKeytab} (hub https://koji.example.org/kojihub) is not a keytab: ` +
+        "not a keytab (no 0x05 header byte)",
+      `KOJI_HUBS[1].keytab_file: ${keytab} (hub https://brew.example.com/brewhub) holds no key for ` +
+        "kojiadmin@EXAMPLE.ORG (it holds: osbuild-koji-importer/worker.example.org@EXAMPLE.ORG, osbuild@EXAMPLE.ORG)",
+      `KOJI_HUBS[2].keytab_file: ${keytab} (hub https://koji.example.org/kojihub) holds no key for ` +
+        "osbuild@OTHER.ORG (it holds: osbuild-koji-importer/worker.example.org@EXAMPLE.ORG, osbuild@EXAMPLE.ORG)",
     ]);
   });
 });
 
 describe("start-up", () => {
-  it("refuses a hub whose keytab is missing before it connects to anything, naming hub and file", async () => {
+  it("refuses a missing, unreadable or wrong keytab before anything connects, every problem at once", async () => {
     const missing = join(dir, "osbuild.keytab");
+    const aDirectory = join(dir, "keytab.d");
+    mkdirSync(aDirectory, { recursive: true });
     const config = loadConfig({
-      KOJI_HUBS: JSON.stringify([gssapi("osbuild@EXAMPLE.ORG", missing)]),
-      // Nothing listens there: reaching them would fail differently, and later.
-      DATABASE_URL: "postgres://nobody@127.0.0.1:9/none",
-      AMQP_URL: "amqp://nobody:none@127.0.0.1:9",
+      KOJI_HUBS: JSON.stringify([
+        gssapi("osbuild@EXAMPLE.ORG", missing),
+        gssapi("osbuild@EXAMPLE.ORG", aDirectory),
+        gssapi("kojiadmin@EXAMPLE.ORG", keytab),
+      ]),
     });
-    const error = await caught(startWorker(config, createLogger("silent"), createMetrics()));
-    expect(error.code).toBe("CONFIG_INVALID");
-    expect(error.message).toContain(
-      `KOJI_HUBS[0] https://koji.example.org/kojihub: keytab_file ${missing} does not exist`,
+    const error = await caught(checkStartup(config, ["worker"]), ConfigError);
+    expect(error.problems).toEqual(
+      expect.arrayContaining([
+        `KOJI_HUBS[0].keytab_file: cannot read ${missing} (ENOENT)`,
+        `KOJI_HUBS[1].keytab_file: ${aDirectory} is not a file`,
+        expect.stringMatching(/^KOJI_HUBS\[2\]\.keytab_file: .* holds no key for kojiadmin@EXAMPLE\.ORG/),
+      ]),
     );
   });
 });

@@ -4,12 +4,13 @@ import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config/load.js";
 import type { KojiHubConfig } from "../../src/config/schema.js";
 import { gssapiAuthenticator, type KerberosModule, loadKerberos } from "../../src/koji/auth.js";
-import { checkHubCredentials } from "../../src/koji/credentials.js";
 import { KojiHubs } from "../../src/koji/hubs.js";
 import { KojiSession } from "../../src/koji/session.js";
 import { KojiTransport } from "../../src/koji/transport.js";
+import { checkStartup } from "../../src/service/startup-checks.js";
 import { uploadFile } from "../fakes/composer-worker/upload.js";
 import { UploadClient, UploadingKojiSession } from "../fakes/composer-worker/upload-client.js";
 import { caught } from "../support/caught.js";
@@ -162,20 +163,21 @@ describe.skipIf(skipReason !== undefined)("Kerberos login to the real hub", () =
   it("refuses at start a keytab that lacks the principal, is missing, or is not a keytab, naming hub and file", async () => {
     const notKeytab = join(dir, "ca-as-keytab");
     writeFileSync(notKeytab, readFileSync(caFile));
-    const error = await caught(
-      checkHubCredentials([
+    const config = loadConfig({
+      KOJI_HUBS: JSON.stringify([
         hub(`osbuild-koji-importer/localhost@${realm}`, "osbuild"),
         { ...hub(`osbuild@${realm}`, "osbuild"), keytab_file: join(dir, "missing.keytab") },
         { ...hub(`osbuild@${realm}`, "osbuild"), keytab_file: notKeytab },
         hub(`osbuild@${realm}`, "osbuild"),
       ]),
-    );
-    expect(error.code).toBe("CONFIG_INVALID");
-    expect(error.details.problems).toEqual([
-      `KOJI_HUBS[0] ${hubUrl}: keytab_file ${keytab("osbuild")} holds no key for ` +
+    });
+    // What `start` runs before it connects to anything; it exits 78 with these lines.
+    const error = await caught(checkStartup(config, ["worker"]), ConfigError);
+    expect(error.problems).toEqual([
+      `KOJI_HUBS[1].keytab_file: cannot read ${join(dir, "missing.keytab")} (ENOENT)`,
+      `KOJI_HUBS[0].keytab_file: ${keytab("osbuild")} (hub ${hubUrl}) holds no key for ` +
         `osbuild-koji-importer/localhost@${realm} (it holds: osbuild@${realm})`,
-      `KOJI_HUBS[1] ${hubUrl}: keytab_file ${join(dir, "missing.keytab")} does not exist`,
-      `KOJI_HUBS[2] ${hubUrl}: keytab_file ${notKeytab} is not a keytab: not a keytab (no 0x05 header byte)`,
+      `KOJI_HUBS[2].keytab_file: ${notKeytab} (hub ${hubUrl}) is not a keytab: not a keytab (no 0x05 header byte)`,
     ]);
   });
 
