@@ -1,4 +1,5 @@
-import { type Logger, pino } from "pino";
+import { trace } from "@opentelemetry/api";
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from "pino";
 
 export type { Logger };
 
@@ -6,10 +7,19 @@ export type { Logger };
  * JSON to stdout, nothing else: pretty printing is `pino-pretty` in a pipe, never in the process.
  * Secrets never reach a log line: the redact list covers every place a token or key could sit.
  */
-export function createLogger(level = process.env.LOG_LEVEL ?? "info"): Logger {
-  return pino({
+export function createLogger(
+  level = process.env.LOG_LEVEL ?? "info",
+  /** Where lines go; stdout unless a test collects them. */
+  destination?: DestinationStream,
+): Logger {
+  const options: LoggerOptions = {
     level,
     base: { service: "osbuild-koji-importer" },
+    // The trace id of the import attempt (when tracing is on) on each of its lines, to find its trace.
+    mixin() {
+      const span = trace.getActiveSpan();
+      return span?.isRecording() ? { trace_id: span.spanContext().traceId } : {};
+    },
     redact: {
       paths: [
         "token",
@@ -23,5 +33,6 @@ export function createLogger(level = process.env.LOG_LEVEL ?? "info"): Logger {
       ],
       censor: "[redacted]",
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

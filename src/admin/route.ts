@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { describeArgumentIssues, formatPath } from "../validation.js";
-import type { AdminAuth } from "./auth.js";
+import type { AdminAuth, RouteAccess } from "./auth.js";
 import { HttpError } from "./errors.js";
 
 /** One route as the OpenAPI document lists it. */
@@ -9,7 +9,7 @@ export interface RouteDoc {
   method: "GET" | "POST";
   url: string;
   summary: string;
-  access: "read" | "write";
+  access: RouteAccess;
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;

@@ -9,6 +9,7 @@ import {
   type ComposeStatus,
   ComposeStatusSchema,
 } from "../schemas/composer.js";
+import { type CallObserver, observeCall } from "../telemetry/calls.js";
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from "./backoff.js";
 import { authError, httpStatusError, notFinishedError, type RequestLabel } from "./errors.js";
 import { parseBody, readErrorReason, readJson } from "./json-body.js";
@@ -48,6 +49,7 @@ export class ComposerClient {
   private readonly maxJsonBytes: number;
   private readonly random: () => number;
   private readonly logger: Logger | undefined;
+  private readonly observer: CallObserver | undefined;
 
   constructor(options: ComposerClientOptions) {
     this.root = apiRoot(options.url);
@@ -77,6 +79,7 @@ export class ComposerClient {
     this.maxJsonBytes = options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES;
     this.random = options.random ?? Math.random;
     this.logger = options.logger;
+    this.observer = options.observer;
   }
 
   /**
@@ -133,7 +136,9 @@ export class ComposerClient {
     const label = this.label(endpoint, composeId);
     const url = new URL(this.root.pathname + composePath(endpoint, composeId), this.root);
     let renewedAfter401 = false;
-    const attempt = async (): Promise<T> => {
+    const attempt = (): Promise<T> =>
+      observeCall(this.observer, { system: "composer", method: endpoint }, () => exchangeOnce());
+    const exchangeOnce = async (): Promise<T> => {
       let token = await this.tokens?.token();
       let response = await this.sendWith(url, accept, token, options.signal, label);
       if (response.status === 401 && this.tokens && token !== undefined && !renewedAfter401) {

@@ -1,4 +1,5 @@
 import type { Logger } from "../log.js";
+import type { CallObserver } from "../telemetry/calls.js";
 import type { RetryPolicy } from "./backoff.js";
 
 /** PEM text or bytes. The config module reads the files; the client only ever sees their contents. */
@@ -45,6 +46,8 @@ export interface ComposerClientOptions {
   /** Connections kept per origin; the importer's concurrency (AMQP prefetch) is the natural bound. */
   connections?: number;
   logger?: Logger;
+  /** Told of every request, each try on its own (the request metrics); each also gets a span. */
+  observer?: CallObserver;
   /** Jitter source; tests pass a constant to make waits predictable. */
   random?: () => number;
 }

@@ -131,6 +131,11 @@ export const EnvSchema = z
     ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
     /** `open`: read routes need no token; `token`: every route needs the bearer token. */
     ADMIN_READ_AUTH: z.enum(["open", "token"]).default("open"),
+    /** `/metrics` alone: `open` for a Prometheus inside the NetworkPolicy, `token` when it sends ADMIN_TOKEN. */
+    ADMIN_METRICS_AUTH: z.enum(["open", "token"]).default("open"),
+
+    /** OpenTelemetry traces go to this OTLP/HTTP collector; unset, none are recorded (the SDK's own variable). */
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
 
     /** After SIGTERM, how long imports in flight may take to finish their current step before the process closes. */
     SHUTDOWN_TIMEOUT: Duration.default(20_000),
@@ -152,6 +157,7 @@ export const EnvSchema = z
           required(name, "COMPOSER_AUTH=mtls");
       }
       if (env.ADMIN_READ_AUTH === "token") required("ADMIN_TOKEN", "ADMIN_READ_AUTH=token");
+      if (env.ADMIN_METRICS_AUTH === "token") required("ADMIN_TOKEN", "ADMIN_METRICS_AUTH=token");
     },
     { when: () => true },
   );

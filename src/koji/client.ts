@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { permanentError } from "../errors.js";
+import { type CallObserver, observeCall } from "../telemetry/calls.js";
 import { parseInput } from "../validation.js";
 import { KojiFault } from "./faults.js";
 import {
@@ -48,6 +49,8 @@ export class KojiClient {
     readonly session: KojiSession,
     /** The content generator this importer is registered as on the hub. */
     readonly cgName: string = DEFAULT_CG_NAME,
+    /** Told of every call (the request metrics); each call also gets a span. */
+    private readonly observer?: CallObserver,
   ) {}
 
   get hubUrl(): string {
@@ -60,7 +63,8 @@ export class KojiClient {
     params: readonly XmlRpcValue[],
     options?: CallOptions,
   ): Promise<z.infer<S>> {
-    const value = await this.session.call(method, params, options);
+    const call = { system: "koji", method, hub: this.session.hubUrl.href } as const;
+    const value = await observeCall(this.observer, call, () => this.session.call(method, params, options));
     return parseInput(schema, value, `Koji ${method} reply`, "KOJI_INVALID_RESPONSE");
   }
 

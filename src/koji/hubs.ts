@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { KojiHubConfig } from "../config/schema.js";
 import { permanentError, retryableError } from "../errors.js";
+import type { CallObserver } from "../telemetry/calls.js";
 import { gssapiAuthenticator, type KojiAuthenticator, sslAuthenticator } from "./auth.js";
 import { DEFAULT_CG_NAME, KojiClient } from "./client.js";
 import { KojiSession } from "./session.js";
@@ -19,6 +20,8 @@ export interface KojiHubsOptions {
   /** Connections per hub; parallel uploads use one each. */
   connections?: number;
   logger?: Logger;
+  /** Told of every hub call (the request metrics). */
+  observer?: CallObserver;
 }
 
 /** Hub URLs compare without a trailing slash and with URL's own normalisation (host case, default port). */
@@ -92,7 +95,10 @@ export class KojiHubs {
       // A request beyond the connection count waits for a connection anyway; a session more would sit idle.
       maxSessions: this.options.connections ?? DEFAULT_HUB_CONNECTIONS,
     });
-    return { client: new KojiClient(session, this.options.cgName ?? DEFAULT_CG_NAME), transport };
+    return {
+      client: new KojiClient(session, this.options.cgName ?? DEFAULT_CG_NAME, this.options.observer),
+      transport,
+    };
   }
 
   /** Logs every open session out and closes the connections; later `client()` calls are refused. */

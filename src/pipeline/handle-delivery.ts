@@ -1,3 +1,4 @@
+import { SpanStatusCode, trace } from "@opentelemetry/api";
 import type pg from "pg";
 import type { ComposerClient } from "../composer/client.js";
 import { ImporterError, permanentError, retryableError, toImporterError } from "../errors.js";
@@ -19,6 +20,8 @@ import { tryLockImport } from "../store/lock-import.js";
 import { retryImport } from "../store/queries/retry-import.js";
 import { recordEvent } from "../store/record-event.js";
 import { storeUnavailable } from "../store/unavailable.js";
+import { contextFromHeaders, errorAttributes } from "../telemetry/spans.js";
+import { tracer } from "../telemetry/tracing.js";
 import type { ArchiveTypeCache } from "./archive-types.js";
 import { advance, type ImportContext, type PipelineSettings } from "./context.js";
 import { crashPoint } from "./crash-hook.js";
@@ -59,13 +62,28 @@ function classify(thrown: unknown): ImporterError {
  * and turn the result into the queue Outcome. Retry or give up is decided once, here, from the error's class.
  */
 export function createDeliveryHandler(deps: PipelineDeps): (delivery: Delivery) => Promise<Outcome> {
-  return async (delivery) => {
-    try {
-      return await deliver(deps, delivery);
-    } catch (thrown) {
-      return giveUpOrRetry(deps, delivery, classify(thrown));
-    }
-  };
+  return (delivery) =>
+    // One trace per attempt, under the publisher's own when the message carries a `traceparent` header.
+    tracer().startActiveSpan(
+      "import attempt",
+      { attributes: { "messaging.system": "rabbitmq", "importer.attempt": delivery.attempt } },
+      contextFromHeaders(delivery.headers),
+      async (span) => {
+        let outcome: Outcome;
+        try {
+          outcome = await deliver(deps, delivery);
+        } catch (thrown) {
+          outcome = giveUpOrRetry(deps, delivery, classify(thrown));
+        }
+        span.setAttribute("importer.outcome", outcome.action);
+        if (outcome.action !== "ack") {
+          span.setAttributes(errorAttributes(outcome.error));
+          span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.message });
+        }
+        span.end();
+        return outcome;
+      },
+    );
 }
 
 /**
@@ -99,6 +117,7 @@ async function deliver(deps: PipelineDeps, delivery: Delivery): Promise<Outcome>
     deps.logger.warn({ err: failure, compose_id: composeId }, "invalid event dead-lettered");
     return { action: "dead-letter", error: failure, composeId };
   }
+  trace.getActiveSpan()?.setAttribute("importer.compose_id", event.compose_id);
   const logger = deps.logger.child({ compose_id: event.compose_id });
   const { row } = await recordEvent(deps.pool, event);
   if (row.state === "ignored") {
@@ -126,7 +145,12 @@ async function deliver(deps: PipelineDeps, delivery: Delivery): Promise<Outcome>
     return { action: "ack" };
   }
   crashPoint("recorded");
-  return importCompose(deps, event as KojiComposeFinishedEvent, delivery, logger);
+  deps.metrics.importsInFlight.inc();
+  try {
+    return await importCompose(deps, event as KojiComposeFinishedEvent, delivery, logger);
+  } finally {
+    deps.metrics.importsInFlight.dec();
+  }
 }
 
 async function importCompose(
@@ -190,7 +214,8 @@ async function importCompose(
     await runImport(ctx, (step, ms) => deps.metrics.stepDuration.observe({ step }, ms / 1000));
     deps.onResult?.();
     deps.metrics.eventsConsumed.inc({ outcome: ctx.row.state === "imported" ? "imported" : ctx.row.state });
-    deps.metrics.importsFinished.inc({ state: ctx.row.state });
+    deps.metrics.importsFinished.inc({ state: ctx.row.state, code: "" });
+    if (ctx.row.state === "imported") deps.metrics.lastImportSuccess.setToCurrentTime();
     return { action: "ack" };
   } catch (thrown) {
     const step = thrown instanceof StepError ? thrown.step : "unknown";
@@ -285,7 +310,7 @@ async function settleFailure(
   );
   crashPoint("failure-recorded");
   deps.onResult?.();
-  deps.metrics.importsFinished.inc({ state: refunded ? "refunded" : "failed" });
+  deps.metrics.importsFinished.inc({ state: refunded ? "refunded" : "failed", code: failure.code });
   countDeadLetter(deps, failure);
   logger.error({ step, err: failure, refunded }, "import failed; dead-lettered");
   return { action: "dead-letter", error: failure, composeId };

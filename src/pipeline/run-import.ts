@@ -1,4 +1,5 @@
 import type { ImportState } from "../store/import-states.js";
+import { inSpan } from "../telemetry/spans.js";
 import type { ImportContext } from "./context.js";
 import { type CrashPoint, crashPoint } from "./crash-hook.js";
 import { assembleDocument } from "./steps/assemble.js";
@@ -60,7 +61,8 @@ export async function runImport(ctx: ImportContext, onStep: (step: string, ms: n
     const logger = ctx.logger;
     ctx.logger = logger.child({ step: step.name });
     try {
-      await step.run(ctx);
+      const current = step;
+      await inSpan(`step ${current.name}`, { "importer.step": current.name }, () => current.run(ctx));
     } catch (error) {
       throw error instanceof StepError ? error : new StepError(step.name, error);
     } finally {

@@ -36,7 +36,10 @@ export async function startAdmin(config: Config, logger: Logger, metrics: Metric
       amqp,
       names: namesFromConfig(config),
       metrics,
-      auth: bearerAuth(config.ADMIN_TOKEN, config.ADMIN_READ_AUTH),
+      auth: bearerAuth(config.ADMIN_TOKEN, {
+        read: config.ADMIN_READ_AUTH,
+        metrics: config.ADMIN_METRICS_AUTH,
+      }),
       logger,
     },
     logger,

@@ -9,6 +9,8 @@ import { ResultRelay } from "../pipeline/result-relay.js";
 import { QueueConsumer } from "../queue/consumer.js";
 import { createPool } from "../store/db.js";
 import { runMigrations } from "../store/migrate.js";
+import { metricsObserver } from "../telemetry/calls.js";
+import { startTracing } from "../telemetry/tracing.js";
 import { namesFromConfig } from "./admin.js";
 import { composerOptions } from "./composer-options.js";
 
@@ -21,14 +23,17 @@ export interface Worker {
 /** The import worker: every adapter built from the configuration, and the consumer running the pipeline. */
 export async function startWorker(config: Config, logger: Logger, metrics: Metrics): Promise<Worker> {
   if (config.MIGRATE_ON_START) await runMigrations(config.DATABASE_URL, logger);
+  const tracing = await startTracing(config.OTEL_EXPORTER_OTLP_ENDPOINT, logger);
+  const observer = metricsObserver(metrics);
   const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const hubs = new KojiHubs({
     hubs: config.kojiHubs,
     cgName: config.KOJI_CG_NAME,
     timeoutMs: config.KOJI_TIMEOUT,
     logger,
+    observer,
   });
-  const composer = new ComposerClient(composerOptions(config, logger));
+  const composer = new ComposerClient({ ...composerOptions(config, logger), observer });
   const relay = new ResultRelay({
     pool,
     amqpUrl: config.AMQP_URL,
@@ -79,6 +84,7 @@ export async function startWorker(config: Config, logger: Logger, metrics: Metri
         await hubs.close();
         await composer.close();
         await pool.end();
+        await tracing?.shutdown();
       })();
       return stopped;
     },

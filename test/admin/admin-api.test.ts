@@ -12,6 +12,7 @@ import { createMetrics } from "../../src/metrics.js";
 import { EventPublisher, type TopologyNames } from "../../src/queue/index.js";
 import { parseComposeFinishedEvent } from "../../src/schemas/event.js";
 import { createPool, recordEvent, runMigrations } from "../../src/store/index.js";
+import { VERSION } from "../../src/version.js";
 import { COMPOSES, loadCompose } from "../fixtures/composes.js";
 import { closedPort } from "../support/closed-port.js";
 import { createTestDatabase, type TestDatabase, testAmqpUrl } from "../support/servers.js";
@@ -94,7 +95,14 @@ beforeAll(async () => {
   adminAmqp = new AdminAmqp(testAmqpUrl());
   const logger = pino({ level: "silent" });
   app = await buildAdminServer(
-    { pool, amqp: adminAmqp, names, metrics: createMetrics(), auth: bearerAuth(TOKEN, "open"), logger },
+    {
+      pool,
+      amqp: adminAmqp,
+      names,
+      metrics: createMetrics(),
+      auth: bearerAuth(TOKEN, { read: "open", metrics: "open" }),
+      logger,
+    },
     logger,
   );
   base = await app.listen({ host: "127.0.0.1", port: 0 });
@@ -111,12 +119,19 @@ afterAll(async () => {
 
 describe("health", () => {
   it("answers /healthz, /readyz with each part checked, and /metrics with queue depths", async () => {
-    expect((await http("GET", "/healthz")).json).toEqual({ status: "ok" });
+    expect((await http("GET", "/healthz")).json).toEqual({ status: "ok", version: VERSION });
     const ready = await http("GET", "/readyz");
     expect(ready.status).toBe(200);
     expect(ready.json.checks).toEqual({ postgres: "ok", migrations: "ok", amqp: "ok" });
     const metrics = await http("GET", "/metrics");
-    expect(metrics.text).toContain(`importer_queue_depth{queue="${names.workQueue}"}`);
+    expect(metrics.text).toContain(`importer_queue_depth{queue="${names.workQueue}",role="work"}`);
+    // a message waiting out a retry delay counts too
+    for (const retry of names.retryQueues) {
+      expect(metrics.text).toContain(`importer_queue_depth{queue="${retry.name}",role="retry"}`);
+    }
+    expect(metrics.text).toContain(
+      `importer_queue_depth{queue="${names.deadLetterQueue}",role="dead-letter"}`,
+    );
     expect(metrics.text).toContain("importer_events_consumed_total");
   });
 
@@ -185,7 +200,7 @@ describe("imports", () => {
             amqp: adminAmqp,
             names,
             metrics: createMetrics(),
-            auth: bearerAuth(TOKEN, "open"),
+            auth: bearerAuth(TOKEN, { read: "open", metrics: "open" }),
             logger,
           },
           logger,
@@ -274,7 +289,14 @@ describe("imports", () => {
     const nowhere = new AdminAmqp(`amqp://guest:guest@127.0.0.1:${await closedPort()}`);
     const logger = pino({ level: "silent" });
     const cutOff = await buildAdminServer(
-      { pool, amqp: nowhere, names, metrics: createMetrics(), auth: bearerAuth(TOKEN, "open"), logger },
+      {
+        pool,
+        amqp: nowhere,
+        names,
+        metrics: createMetrics(),
+        auth: bearerAuth(TOKEN, { read: "open", metrics: "open" }),
+        logger,
+      },
       logger,
     );
     try {

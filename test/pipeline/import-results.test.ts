@@ -241,7 +241,7 @@ describe("the result relay", () => {
         amqp,
         names: namesFromConfig(h.config),
         metrics: h.metrics,
-        auth: bearerAuth(undefined, "open"),
+        auth: bearerAuth(undefined, { read: "open", metrics: "open" }),
         logger,
       },
       logger,

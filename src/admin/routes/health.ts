@@ -1,11 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import { queueDepths } from "../../queue/queue-depths.js";
 import { pendingMigrations } from "../../store/migrate.js";
 import { outboxBacklog } from "../../store/result-outbox.js";
+import { VERSION } from "../../version.js";
 import type { AdminDeps } from "../deps.js";
 import { createRouter } from "../route.js";
 
-const Health = z.object({ status: z.literal("ok") });
+const Health = z.object({ status: z.literal("ok"), version: z.string() });
 const Ready = z.object({ status: z.enum(["ready", "not ready"]), checks: z.record(z.string(), z.string()) });
 
 export async function healthRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
@@ -15,20 +17,21 @@ export async function healthRoutes(app: FastifyInstance, deps: AdminDeps): Promi
     {
       method: "GET",
       url: "/healthz",
-      summary: "the process is alive",
-      access: "read",
+      summary: "the process is alive, and its version; never asks for a token",
+      access: "health",
       response: Health,
       errors: [],
     },
-    async () => ({ status: "ok" as const }),
+    async () => ({ status: "ok" as const, version: VERSION }),
   );
 
   route(
     {
       method: "GET",
       url: "/readyz",
-      summary: "PostgreSQL reachable, AMQP open, migrations current; 503 names the failing part",
-      access: "read",
+      summary:
+        "PostgreSQL reachable, AMQP open, migrations current; 503 names the failing part; never asks for a token",
+      access: "health",
       response: Ready,
       errors: [503],
     },
@@ -53,16 +56,16 @@ export async function healthRoutes(app: FastifyInstance, deps: AdminDeps): Promi
     {
       method: "GET",
       url: "/metrics",
-      summary: "Prometheus metrics",
-      access: "read",
+      summary: "Prometheus metrics; a token only when ADMIN_METRICS_AUTH=token",
+      access: "metrics",
       response: z.string(),
       errors: [],
     },
     async ({ reply }) => {
-      await deps.amqp
-        .withChannel(async (channel) => {
-          for (const queue of [deps.names.workQueue, deps.names.deadLetterQueue]) {
-            deps.metrics.queueDepth.set({ queue }, (await channel.checkQueue(queue)).messageCount);
+      await queueDepths(deps.amqp, deps.names)
+        .then((depths) => {
+          for (const { queue, role, messages } of depths) {
+            if (messages !== null) deps.metrics.queueDepth.set({ queue, role }, messages);
           }
         })
         .catch((error: unknown) => deps.logger.warn({ err: error }, "cannot read queue depths"));
