@@ -466,6 +466,12 @@ describe("CGImport rejections, in the hub's order, with the hub's words", () => 
     ]);
     expect(archives.every((a) => a.btype === "image")).toBe(true);
     expect(hub.state.builds.get(p.buildId)?.metadata).toEqual(p.doc);
+    // The hub moved the files into the build and left symlinks: checkUpload still reports every one.
+    const names = p.doc.output.map((o) => o.filename);
+    const checked = await koji.checkUploads(p.directory, names);
+    expect(checked.map((c, i) => [names[i], c?.size])).toEqual(
+      p.doc.output.map((o) => [o.filename, o.filesize]),
+    );
     const again = await fault(koji.CGImport(JSON.stringify(p.doc), p.directory, p.token));
     expect(again.faultString).toMatch(/Token doesn't match|not in BUILDING state/);
   });

@@ -30,8 +30,8 @@ const KNOWN_BTYPES = new Set(["rpm", "maven", "win", "image"]);
  * CGImport as Koji 1.35's CG_Importer does it, checks in the hub's order (first failure wins): metadata version,
  * CG access, build (reservation, token, NVR), buildroots and components, outputs (size, checksum, typeinfo), the
  * build directory, the build row (task foreign key), then the import proper, which moves each file out of the
- * upload directory as it goes: a failure there (unsupported extension, say) rolls the build back, but the
- * files already moved are gone.
+ * upload directory as it goes (leaving symlinks): a failure there (unsupported extension, say) rolls the build
+ * back, but the files already moved are gone.
  */
 export function cgImport(
   hub: FakeHubState,
@@ -192,8 +192,10 @@ export function cgImport(
 }
 
 /**
- * The import proper: files move out of the upload directory one by one; a failure rolls the build back (its
- * directory removed, the database untouched) but what moved is gone from the upload directory.
+ * The import proper: files move out of the upload directory one by one into the build directory, each leaving a
+ * symlink behind, so checkUpload still finds every file after a successful import (as on the real hub). A failure
+ * rolls the build back (its directory removed, the database untouched): what moved is gone from the upload
+ * directory, its links dangling.
  */
 function finishImport(
   hub: FakeHubState,
@@ -243,12 +245,15 @@ function finishImport(
           extra: (output.extra as Json | undefined) ?? null,
         });
       }
-      const file = upload?.files.get(filename);
-      upload?.files.delete(filename);
-      if (file) rmSync(file.path, { force: true });
       moved.push(filename);
     }
   } catch (error) {
+    // The hub removes the build directory: the links left for the moved files point at nothing.
+    for (const filename of moved) {
+      const file = upload?.files.get(filename);
+      upload?.files.delete(filename);
+      if (file) rmSync(file.path, { force: true });
+    }
     if (!reserved) hub.builds.delete(target.id);
     throw error;
   }
