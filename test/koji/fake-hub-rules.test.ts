@@ -450,6 +450,66 @@ describe("CGImport rejections, in the hub's order, with the hub's words", () => 
     );
   });
 
+  it("matches RPM components against the RPMs it knows; unmatched ones are only noted in cg_import.log", async () => {
+    const rpm = (name: string, sigmd5: string) => ({
+      type: "rpm" as const,
+      name,
+      version: "1.0",
+      release: "1.fc43",
+      epoch: null,
+      arch: "x86_64",
+      sigmd5,
+      signature: null,
+    });
+    hub.state.addRpm({
+      name: "known",
+      version: "1.0",
+      release: "1.fc43",
+      arch: "x86_64",
+      sigmd5: "a".repeat(32),
+    });
+    hub.state.addRpm({
+      name: "resigned",
+      version: "1.0",
+      release: "1.fc43",
+      arch: "x86_64",
+      sigmd5: "b".repeat(32),
+    });
+    const components = [
+      rpm("known", "a".repeat(32)),
+      rpm("resigned", "c".repeat(32)),
+      rpm("unknown", "d".repeat(32)),
+    ];
+    const p = await prepared((doc) => {
+      // Each buildroot's components are matched (and noted) on their own: components in the first one only.
+      for (const [i, br] of doc.buildroots.entries())
+        br.components = (i === 0 ? components : []) as typeof br.components;
+      for (const output of doc.output) delete (output as { components?: unknown }).components;
+    });
+    expect(await koji.CGImport(JSON.stringify(p.doc), p.directory, p.token)).toMatchObject({ state: 1 });
+    const build = hub.state.builds.get(p.buildId);
+    // A different sigmd5 is noted but the RPM is kept; an unknown one is dropped.
+    expect(Object.values(build?.rpmComponents.buildroots ?? {})[0]).toEqual([
+      "known-1.0-1.fc43.x86_64",
+      "resigned-1.0-1.fc43.x86_64",
+    ]);
+    expect(build?.cgImportLog).toBe(
+      [
+        "IGNORING rpm component (md5 mismatch): {'type': 'rpm', 'name': 'resigned', 'version': '1.0', 'release': '1.fc43', 'epoch': None, 'arch': 'x86_64', 'sigmd5': 'cccccccccccccccccccccccccccccccc', 'signature': None}",
+        "IGNORING unmatched rpm component: {'type': 'rpm', 'name': 'unknown', 'version': '1.0', 'release': '1.fc43', 'epoch': None, 'arch': 'x86_64', 'sigmd5': 'dddddddddddddddddddddddddddddddd', 'signature': None}",
+        "CG import was SUCCESSFUL.",
+        "",
+      ].join("\n"),
+    );
+    // Nothing to note, no log.
+    const quiet = await prepared((doc) => {
+      for (const br of doc.buildroots) br.components = [components[0]] as typeof br.components;
+      for (const output of doc.output) delete (output as { components?: unknown }).components;
+    });
+    await koji.CGImport(JSON.stringify(quiet.doc), quiet.directory, quiet.token);
+    expect(hub.state.builds.get(quiet.buildId)?.cgImportLog).toBeNull();
+  });
+
   it("imports a good document: COMPLETE with its extra, archives typed, and a second import refused", async () => {
     const p = await prepared();
     const build = await koji.CGImport(JSON.stringify(p.doc), p.directory, p.token);

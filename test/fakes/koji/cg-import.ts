@@ -111,6 +111,7 @@ export function cgImport(
   const outputs = req(metadata, "output") as Json[];
   const used = new Set(outputs.map((o) => req(o, "buildroot_id")));
   const seenBr = new Set<unknown>();
+  const matched: ComponentMatches = { buildroots: {}, archives: {}, log: [] };
   for (const br of metadata.buildroots as Json[]) {
     const id = req(br, "id");
     if (!used.has(id)) throw GenericError(`Buildroot id not used in output: ${JSON.stringify(id)}`);
@@ -121,7 +122,7 @@ export function cgImport(
     req(req(br, "container"), "arch");
     req(req(br, "host"), "os");
     req(req(br, "host"), "arch");
-    checkComponents(req(br, "components") as Json[]);
+    matched.buildroots[String(id)] = matchComponents(hub, req(br, "components") as Json[], matched.log);
     req(br, "tools");
   }
 
@@ -156,7 +157,8 @@ export function cgImport(
     if (type !== "rpm" && type !== "log") {
       const btype = outputBtype(output, filename);
       if (!(btype in typeinfo)) throw GenericError(`Output type ${btype} not listed in build types`);
-      if (output.components) checkComponents(output.components as Json[]);
+      if (output.components)
+        matched.archives[filename] = matchComponents(hub, output.components as Json[], matched.log);
     }
   }
 
@@ -172,7 +174,8 @@ export function cgImport(
     );
   }
 
-  const importProper = () => finishImport(hub, user, cg, metadata, build, reserved, upload, taskId, extra);
+  const importProper = () =>
+    finishImport(hub, user, cg, metadata, build, reserved, upload, taskId, extra, matched);
   if (hub.importDurationMs <= 0) return importProper();
   // As the real hub: CGImport re-reads and checksums every output in one transaction that takes seconds, and its
   // build directory exists from the start, so a second CGImport of the reservation meanwhile finds it there.
@@ -207,6 +210,7 @@ function finishImport(
   upload: UploadDir | undefined,
   taskId: number | null,
   extra: Json,
+  matched: ComponentMatches,
 ): Json {
   const outputs = metadata.output as Json[];
   const target: Build = reserved ?? hub.newBuild(user, cg, build, STATE.BUILDING);
@@ -266,6 +270,10 @@ function finishImport(
   target.archives = archives;
   target.logs = logs;
   target.metadata = metadata;
+  target.rpmComponents = { buildroots: matched.buildroots, archives: matched.archives };
+  // The hub writes its import log only once it has something to say, and files it with the build's logs.
+  target.cgImportLog =
+    matched.log.length > 0 ? [...matched.log, "CG import was SUCCESSFUL."].join("\n") + "\n" : null;
   hub.buildDirs.add(nvrOf(target));
   return hub.buildInfo(target);
 }
@@ -292,14 +300,53 @@ function typeInfoOf(output: Json, btype: string): unknown {
   return btype in extra ? extra[btype] : (extra.typeinfo as Json)[btype];
 }
 
-function checkComponents(components: Json[]): void {
+/** The RPMs the hub matched as components, by buildroot id and by output filename (N-V-R.A), and its log lines. */
+export interface ComponentMatches {
+  buildroots: Record<string, string[]>;
+  archives: Record<string, string[]>;
+  log: string[];
+}
+
+/**
+ * match_components: an RPM component is looked up by name, version, release and arch among the RPMs the hub
+ * knows. One it does not know is dropped; one whose sigmd5 differs from the hub's is kept all the same. Neither
+ * fails the import: each is only noted in the build's cg_import.log, in Python's repr of the component.
+ */
+function matchComponents(hub: FakeHubState, components: Json[], log: string[]): string[] {
+  const rpms: string[] = [];
   for (const comp of components) {
     const type = req(comp, "type");
     if (type === "rpm") {
       if ("location" in comp) throw GenericError("External rpms not allowed");
       if ("id" in comp) throw GenericError("Unexpected 'id' field in component");
+      const nvra = `${String(comp.name)}-${String(comp.version)}-${String(comp.release)}.${String(comp.arch)}`;
+      const known = hub.rpms.get(nvra);
+      if (!known) {
+        log.push(`IGNORING unmatched rpm component: ${pythonRepr(comp)}`);
+        continue;
+      }
+      if (known.sigmd5 !== req(comp, "sigmd5"))
+        log.push(`IGNORING rpm component (md5 mismatch): ${pythonRepr(comp)}`);
+      rpms.push(nvra);
     } else if (type !== "file" && type !== "kojifile") {
       throw GenericError(`No such component type: ${String(type)}`);
     }
   }
+  return rpms;
+}
+
+/** Python's repr() of a JSON value, as the hub's log lines print components. */
+export function pythonRepr(value: unknown): string {
+  if (value === null || value === undefined) return "None";
+  if (value === true) return "True";
+  if (value === false) return "False";
+  if (typeof value === "number") return String(value);
+  if (typeof value === "string") {
+    const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
+    const escaped = value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/\t/g, "\\t");
+    return quote + (quote === "'" ? escaped.replace(/'/g, "\\'") : escaped) + quote;
+  }
+  if (Array.isArray(value)) return `[${value.map(pythonRepr).join(", ")}]`;
+  const entries = Object.entries(value as Json).map(([k, v]) => `${pythonRepr(k)}: ${pythonRepr(v)}`);
+  return `{${entries.join(", ")}}`;
 }

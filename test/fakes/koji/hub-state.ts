@@ -5,6 +5,7 @@ import {
   BUILD_STATES,
   type Build,
   GenericError,
+  type KnownRpm,
   kojiDate,
   nvrOf,
   type Session,
@@ -24,6 +25,8 @@ export class FakeHubState {
   readonly builds = new Map<number, Build>();
   readonly uploads = new Map<string, UploadDir>();
   readonly tasks = new Set<number>();
+  /** RPMs the hub knows, by N-V-R.A. */
+  readonly rpms = new Map<string, KnownRpm>();
   readonly buildDirs = new Set<string>();
   readonly contentGenerators = new Set<string>(["osbuild"]);
   sessionLifetimeMs = Number.POSITIVE_INFINITY;
@@ -39,6 +42,11 @@ export class FakeHubState {
   /** A hub that does not register these types. */
   unregisterArchiveTypes(...names: string[]): void {
     this.archiveTypes = this.archiveTypes.filter((t) => !names.includes(t.name));
+  }
+
+  /** An RPM the hub knows from now on (addExternalRPM, or one built in Koji). */
+  addRpm(rpm: KnownRpm): void {
+    this.rpms.set(`${rpm.name}-${rpm.version}-${rpm.release}.${rpm.arch}`, rpm);
   }
 
   nextId(): number {
@@ -125,6 +133,8 @@ export class FakeHubState {
       archives: [],
       logs: [],
       metadata: null,
+      rpmComponents: { buildroots: {}, archives: {} },
+      cgImportLog: null,
     };
     this.builds.set(build.id, build);
     return build;

@@ -73,6 +73,10 @@ export interface Build {
   archives: Archive[];
   logs: string[];
   metadata: unknown;
+  /** RPM components the import matched (N-V-R.A), by buildroot id and by output filename. */
+  rpmComponents: { buildroots: Record<string, string[]>; archives: Record<string, string[]> };
+  /** The build's data/logs/cg_import.log, written when the import had something to note (unmatched components). */
+  cgImportLog: string | null;
 }
 
 /**
@@ -84,6 +88,15 @@ export interface UploadedFile {
   size: number;
   mtime: number;
   locked: boolean;
+}
+
+/** An RPM the hub knows (built in Koji or added as external), by which CG components are matched. */
+export interface KnownRpm {
+  name: string;
+  version: string;
+  release: string;
+  arch: string;
+  sigmd5: string;
 }
 
 export interface UploadDir {
