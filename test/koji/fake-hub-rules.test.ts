@@ -12,6 +12,7 @@ import { type FakeKojiHub, startFakeKojiHub } from "../fakes/koji/server.js";
 import { artifactStream } from "../fixtures/artifacts.js";
 import { COMPOSES, loadCompose, uploadedFiles } from "../fixtures/composes.js";
 import { caught } from "../support/caught.js";
+import { readCaptures } from "./wire-captures.js";
 
 const CG_FIXTURES = new URL("../fixtures/koji-cg/", import.meta.url);
 let hub: FakeKojiHub;
@@ -138,6 +139,43 @@ describe("sessions", () => {
     ).rejects.toThrow(/^1009: unable to retry call 2 \(method None\)/);
   });
 
+  it("an expired session stays expired, every call refused with the hub's words", async () => {
+    const headers = await rawSession(hub);
+    const id = headers(0)["Koji-Session-Id"];
+    hub.inject.authExpiredOnce();
+    for (const [callnum, method] of [
+      [1, "getBuild"],
+      [2, "getBuild"],
+      [3, "logout"],
+    ] as const) {
+      await expect(
+        raw("/kojihub", encodeCall(method, method === "logout" ? [] : [1]), headers(callnum)),
+      ).rejects.toThrow(`1007: session "${id}" has expired`);
+    }
+  });
+
+  it("answers getBuild with every key the real hub's answer has", async () => {
+    const captured = readCaptures().find(
+      (c) =>
+        c.request.body.includes("<methodName>getBuild</methodName>") &&
+        decodeResponse(c.response.body).kind === "result",
+    );
+    const reply = decodeResponse(captured?.response.body ?? Buffer.from(""));
+    const keys = reply.kind === "result" ? Object.keys(reply.value as object).sort() : [];
+    expect(keys).toContain("promotion_ts");
+    const reserved = await koji.CGInitBuild({ name: "keys", version: "1", release: "1" });
+    const build = (await koji.getBuild(reserved.build_id)) as Record<string, unknown>;
+    expect(Object.keys(build).sort()).toEqual(keys);
+    expect(build).toMatchObject({
+      cg_id: 1,
+      cg_name: "osbuild",
+      volume_id: 0,
+      volume_name: "DEFAULT",
+      draft: false,
+    });
+    expect(build.start_ts).toBeCloseTo(Date.now() / 1000, -1);
+  });
+
   it("answers AuthExpired once a session outlives its lifetime; the client logs in again", async () => {
     hub.inject.authExpiredOnce();
     expect(await koji.getAPIVersion()).toBe(1);
@@ -221,6 +259,12 @@ describe("uploads", () => {
     await upload(koji, "check", "f.qcow2");
     expect(await koji.checkUpload("check", "f.qcow2")).toMatchObject({ size: 10 });
     expect(await koji.checkUpload("check", "absent.qcow2")).toBeNull();
+    // An absolute directory gets past the hub's own checks; Python's path join refuses it.
+    const absolute = await fault(koji.checkUpload("/abs", "f.qcow2"));
+    expect([absolute.faultCode, absolute.faultString]).toEqual([
+      1,
+      "<class 'ValueError'>: Invalid path segment: /abs",
+    ]);
   });
 
   it("runs system.multicall as the hub's multiCall: each result in a one-element array, each fault a struct", async () => {
@@ -234,13 +278,20 @@ describe("uploads", () => {
         { methodName: "noSuchMethod", params: [] },
       ],
     ]);
+    const traceback = expect.arrayContaining([expect.stringMatching(/^Traceback/)]);
     expect(replies).toEqual([
       [expect.objectContaining({ size: 10 })],
       [null],
-      { faultCode: 1000, faultString: "Unsupported verify type: crc" },
-      { faultCode: 1000, faultString: "Invalid method: noSuchMethod" },
+      { faultCode: 1000, faultString: "Unsupported verify type: crc", traceback },
+      { faultCode: 1000, faultString: "Invalid method: noSuchMethod", traceback },
     ]);
     expect(hub.counters.calls.checkUpload).toBe(before + 3);
+    // A Python exception inside a multicall is worded without its class, unlike the same fault answered alone.
+    const [absolute] = (await koji.session.call("system.multicall", [
+      [{ methodName: "checkUpload", params: ["/abs", "f.qcow2"] }],
+    ])) as Array<{ faultCode: number; faultString: string; traceback: string[] }>;
+    expect(absolute).toEqual({ faultCode: 1, faultString: "Invalid path segment: /abs", traceback });
+    expect(absolute?.traceback.at(-1)).toBe("ValueError: Invalid path segment: /abs\n");
     // The client's batch check: sizes in the order asked, null for a missing file.
     expect(await koji.checkUploads("multi", ["absent.qcow2", "f.qcow2"])).toEqual([
       null,

@@ -266,7 +266,9 @@ function finishImport(
   target.task_id = taskId;
   target.extra = extra;
   target.source = String(build.source);
-  target.completion_time = kojiDate();
+  // A reserved build completes now; one the import makes itself takes its times from the metadata.
+  target.completion_time = reserved ? kojiDate() : kojiDate(new Date(Number(build.end_time) * 1000));
+  if (!reserved) target.start_time = kojiDate(new Date(Number(build.start_time) * 1000));
   target.archives = archives;
   target.logs = logs;
   target.metadata = metadata;

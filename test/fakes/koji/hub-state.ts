@@ -27,6 +27,8 @@ export class FakeHubState {
   readonly tasks = new Set<number>();
   /** RPMs the hub knows, by N-V-R.A. */
   readonly rpms = new Map<string, KnownRpm>();
+  private readonly packages = new Map<string, number>();
+  private events = 0;
   readonly buildDirs = new Set<string>();
   readonly contentGenerators = new Set<string>(["osbuild"]);
   sessionLifetimeMs = Number.POSITIVE_INFINITY;
@@ -69,6 +71,7 @@ export class FakeHubState {
       key: `${this.ids}-${randomBytes(12).toString("base64url")}`,
       user,
       createdAt: Date.now(),
+      expired: false,
       lastCommittedCallnum: null,
     };
     this.sessions.set(session.id, session);
@@ -128,6 +131,9 @@ export class FakeHubState {
       token: null,
       extra: null,
       source: null,
+      package_id: this.packageId(name),
+      creation_event_id: this.nextEvent(),
+      start_time: kojiDate(),
       creation_time: kojiDate(),
       completion_time: null,
       archives: [],
@@ -144,27 +150,60 @@ export class FakeHubState {
     return archiveTypeOf(this.archiveTypes, filename);
   }
 
+  /** A package row per build name, as the hub adds one with the first build of a name. */
+  packageId(name: string): number {
+    let id = this.packages.get(name);
+    if (id === undefined) {
+      id = this.packages.size + 1;
+      this.packages.set(name, id);
+    }
+    return id;
+  }
+
+  nextEvent(): number {
+    this.events += 1;
+    return this.events;
+  }
+
+  /** getBuild's answer, every key the real hub's has (see the getBuild captures in test/fixtures/koji-wire). */
   buildInfo(build: Build): Record<string, unknown> {
     return {
-      id: build.id,
       build_id: build.id,
-      name: build.name,
-      version: build.version,
-      release: build.release,
-      nvr: nvrOf(build),
+      cg_id: [...this.contentGenerators].indexOf(build.cg) + 1,
+      cg_name: build.cg,
+      completion_time: build.completion_time,
+      completion_ts: kojiTs(build.completion_time),
+      creation_event_id: build.creation_event_id,
+      creation_time: build.creation_time,
+      creation_ts: kojiTs(build.creation_time),
+      draft: false,
       epoch: null,
-      state: build.state,
+      extra: build.extra,
+      id: build.id,
+      name: build.name,
+      nvr: nvrOf(build),
       owner_id: build.owner.id,
       owner_name: build.owner.name,
-      task_id: build.task_id,
-      cg_id: 1,
-      cg_name: build.cg,
+      package_id: build.package_id,
+      package_name: build.name,
+      promoter_id: null,
+      promoter_name: null,
+      promotion_time: null,
+      promotion_ts: null,
+      release: build.release,
       source: build.source,
+      start_time: build.start_time,
+      start_ts: kojiTs(build.start_time),
+      state: build.state,
+      task_id: build.task_id,
+      version: build.version,
+      volume_id: 0,
       volume_name: "DEFAULT",
-      extra: build.extra,
-      creation_time: build.creation_time,
-      completion_time: build.completion_time,
-      draft: false,
     };
   }
+}
+
+/** The `*_ts` twin of a Koji date: seconds since the epoch, with the microseconds. */
+function kojiTs(date: string | null): number | null {
+  return date === null ? null : Date.parse(date.replace(" ", "T").replace(/(\.\d{3})\d*/, "$1")) / 1000;
 }

@@ -149,9 +149,10 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
     if (!found || found.key !== key) throw AuthError("Invalid session or bad credentials");
     if (faults.authExpired || Date.now() - found.createdAt > state.sessionLifetimeMs) {
       faults.authExpired = false;
-      state.sessions.delete(found.id);
-      throw AuthExpired(`session ${found.id} expired`);
+      found.expired = true;
     }
+    // An expired session stays in the table, refused with the same words on every call (logout included).
+    if (found.expired) throw AuthExpired(`session "${found.id}" has expired`);
     const callnum = callnumText === undefined || callnumText === null ? null : Number(callnumText);
     return { session: found, callnum };
   }
@@ -283,7 +284,7 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
 
   /**
    * `system.multicall` as the hub's multiCall runs it: each call in turn, its result as a one-element array or
-   * its fault as a {faultCode, faultString} struct, so one failing call does not fail the others.
+   * its fault as a {faultCode, faultString, traceback} struct, so one failing call does not fail the others.
    */
   async function multiCall(
     auth: { session: Session; callnum: number | null },
@@ -305,8 +306,17 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
         await (methodName === MULTICALL ? multiCall(auth, params[0]) : dispatch(auth, methodName, params)),
       ];
     } catch (error) {
-      if (error instanceof HubFault) return { faultCode: error.faultCode, faultString: error.faultString };
-      return { faultCode: 1, faultString: `<class 'Exception'>: ${(error as Error).message}` };
+      // The hub's multiCall words a fault as str() of the exception's arguments, with the traceback beside it.
+      const fault = error instanceof HubFault ? error : PythonError("Exception", (error as Error).message);
+      return {
+        faultCode: fault.faultCode,
+        faultString: fault.argsText,
+        traceback: [
+          "Traceback (most recent call last):\n",
+          `  File "test/fakes/koji/methods.ts", in ${String(methodName)}\n`,
+          `${fault.exceptionClass}: ${fault.argsText}\n`,
+        ],
+      };
     }
   }
 

@@ -1,15 +1,24 @@
 import { createHash } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";
 import { posix } from "node:path";
+import { kojiFaultName } from "../../../src/koji/faults.js";
 import { Adler32 } from "../adler32.js";
 
 /** A fault the fake hub answers with: Koji's code (1 for a Python exception inside the hub) and text. */
 export class HubFault extends Error {
+  /** The Python class the hub raised, for a traceback: `koji.GenericError`, `KeyError`, ... */
+  readonly exceptionClass: string;
+  /** str() of the exception's arguments, joined: what multiCall answers as the faultString. */
+  readonly argsText: string;
+
   constructor(
     readonly faultCode: number,
     readonly faultString: string,
+    python?: { cls: string; args: string },
   ) {
     super(faultString);
+    this.exceptionClass = python?.cls ?? `koji.${kojiFaultName(faultCode)}`;
+    this.argsText = python?.args ?? faultString;
   }
 }
 
@@ -21,8 +30,9 @@ export const AuthExpired = (text: string) => new HubFault(1007, text);
 export const SequenceError = (text: string) => new HubFault(1008, text);
 export const RetryError = (text: string) => new HubFault(1009, text);
 /** What the hub answers when Python raises inside it: fault 1, `<class 'KeyError'>: 'source'`. */
-export const PythonError = (cls: string, text: string) => new HubFault(1, `<class '${cls}'>: ${text}`);
-export const KeyErrorFault = (key: string) => PythonError("KeyError", `'${key}'`);
+export const PythonError = (cls: string, text: string, args = text) =>
+  new HubFault(1, `<class '${cls}'>: ${text}`, { cls, args });
+export const KeyErrorFault = (key: string) => PythonError("KeyError", `'${key}'`, key);
 
 export const BUILD_STATES = ["BUILDING", "COMPLETE", "DELETED", "FAILED", "CANCELED"] as const;
 export const STATE = { BUILDING: 0, COMPLETE: 1, DELETED: 2, FAILED: 3, CANCELED: 4 } as const;
@@ -39,6 +49,8 @@ export interface Session {
   key: string;
   user: User;
   createdAt: number;
+  /** Past the hub's renewal timeout: every call on it is AuthExpired from then on. */
+  expired: boolean;
   /** Koji stores the callnum only when a call commits; the next call must be higher. */
   lastCommittedCallnum: number | null;
 }
@@ -68,6 +80,9 @@ export interface Build {
   token: string | null;
   extra: Record<string, unknown> | null;
   source: string | null;
+  package_id: number;
+  creation_event_id: number;
+  start_time: string;
   creation_time: string;
   completion_time: string | null;
   archives: Archive[];

@@ -10,13 +10,15 @@ const WRITE_BATCH_BYTES = 1024 * 1024;
 
 /**
  * The checks of the hub's `get_upload_path`, which uploads and checkUpload share: a plain file name, and a
- * directory that, normalized first, stays inside the work directory ("a/../../b" is refused as "../b" is).
+ * directory that, normalized first, stays inside the work directory ("a/../../b" is refused as "../b" is; an
+ * absolute one is refused by the path join, as a Python ValueError).
  */
 export function checkedUploadDir(path: string, name: string): string {
   if (name.includes("/") || name.startsWith(".")) throw GenericError(`Invalid upload filename: ${name}`);
   const reldir = uploadDirKey(path);
-  if (!path || reldir === "." || reldir.startsWith("..") || reldir.startsWith("/"))
-    throw GenericError(`Invalid upload directory: ${path}`);
+  if (reldir.startsWith("..")) throw GenericError(`Invalid upload directory: ${path}`);
+  // Not the hub's own check but Python's, as it joins the path to the work directory: fault 1.
+  if (reldir.startsWith("/")) throw PythonError("ValueError", `Invalid path segment: ${reldir}`);
   return reldir;
 }
 
