@@ -6,6 +6,7 @@ import type { ImportContext } from "../../src/pipeline/context.js";
 import { preflight } from "../../src/pipeline/steps/preflight.js";
 import { archiveTypeOf, realArchiveTypes } from "../fakes/koji/archive-types.js";
 import { type FakeKojiHub, startFakeKojiHub } from "../fakes/koji/server.js";
+import { COMPOSES, loadCompose } from "../fixtures/composes.js";
 import { caught } from "../support/caught.js";
 
 /** Names composer's image types and Koji's table meet in, with the type the real 1.35.3 hub gives each. */
@@ -83,7 +84,11 @@ describe("pre-flight on the real hub's types", () => {
       archiveTypes: new ArchiveTypeCache(),
       event: { koji: { upload_directory: "dir" } },
       settings: { maxMetadataBytes: 4_194_304 },
-      row: { koji_token: "t", cg_metadata: { output: [image("disk.QCOW2"), image("disk.xz")] } },
+      row: {
+        koji_token: null,
+        compose_logs: loadCompose(COMPOSES.success).logs,
+        cg_metadata: { build: {}, output: [image("disk.QCOW2"), image("disk.xz")] },
+      },
     } as unknown as ImportContext;
     const error = await caught(preflight(ctx));
     expect(error.code).toBe("KOJI_PREFLIGHT");
