@@ -67,9 +67,25 @@ describe("Helm chart", () => {
       ),
       ...[...templateText.matchAll(/- name: ([A-Z][A-Z0-9_]+)/g)].map((m) => m[1] as string),
     ]);
-    const unknown = [...names].filter((n) => !known.has(n) && !known.has(n.replace(/_FILE$/, "")));
+    // Read by libraries rather than src/config: KRB5_CONFIG by MIT Kerberos (auth gssapi).
+    const libraries = new Set(["KRB5_CONFIG"]);
+    const unknown = [...names].filter(
+      (n) => !known.has(n) && !known.has(n.replace(/_FILE$/, "")) && !libraries.has(n),
+    );
     expect(names.size).toBeGreaterThan(20);
     expect(unknown).toEqual([]);
+  });
+
+  it("a gssapi hub needs its principal; krb5.conf comes from a ConfigMap named by KRB5_CONFIG", () => {
+    const validate = validator();
+    const gssapi = { url: "https://koji.example.org/kojihub", auth: "gssapi", secretName: "koji-keytab" };
+    expect(validate({ ...values, kojiHubs: [gssapi] })).toBe(false);
+    expect(validate({ ...values, kojiHubs: [{ ...gssapi, principal: "osbuild@EXAMPLE.ORG" }] })).toBe(true);
+    const helpers = read("templates/_helpers.tpl");
+    expect(helpers).toMatch(/name: KRB5_CONFIG\n\s+value: \/etc\/osbuild-koji-importer\/krb5\/krb5\.conf/);
+    expect(helpers).toMatch(/configMap:\n\s+name: \{\{ \.Values\.kerberos\.krb5ConfigMap \}\}/);
+    expect(helpers).toMatch(/mountPath: \/etc\/osbuild-koji-importer\/krb5\n\s+readOnly: true/);
+    expect(helpers).toContain('"keytab_file" (printf "%s/keytab" $dir)');
   });
 
   it("helm lint and helm template pass, where helm is installed", () => {

@@ -14,4 +14,18 @@ describe("README", () => {
     expect(readme).toContain("npm run demo");
     expect(readme).toContain("npm test");
   });
+
+  it("shows a Kerberos (gssapi) hub configuration: principal, keytab, KRB5_CONFIG, no kinit, the Helm mounts", () => {
+    const section = readme.slice(readme.indexOf("**Koji hubs and Kerberos.**"));
+    expect(section).toMatch(/"auth": "gssapi",\s+"principal": "[^"]+@[A-Z.]+",\s+"keytab_file": "[^"]+"/);
+    for (const needed of [
+      "KRB5_CONFIG=",
+      "No kinit is needed",
+      "KRB5CCNAME",
+      "kerberos.krb5ConfigMap",
+      "--from-file=keytab=",
+    ]) {
+      expect(section).toContain(needed);
+    }
+  });
 });

@@ -48,6 +48,10 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 - name: COMPOSER_KEY_FILE
   value: /var/run/secrets/composer/tls.key
 {{- end }}
+{{- if .Values.kerberos.krb5ConfigMap }}
+- name: KRB5_CONFIG
+  value: /etc/osbuild-koji-importer/krb5/krb5.conf
+{{- end }}
 {{- end -}}
 
 {{- define "importer.volumes" -}}
@@ -82,6 +86,12 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
   secret:
     secretName: {{ $hub.secretName }}
 {{- end }}
+{{- if .Values.kerberos.krb5ConfigMap }}
+- name: krb5-config
+  configMap:
+    name: {{ .Values.kerberos.krb5ConfigMap }}
+    items: [{ key: krb5.conf, path: krb5.conf }]
+{{- end }}
 {{- end -}}
 
 {{- define "importer.volumeMounts" -}}
@@ -98,6 +108,11 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- range $i, $hub := .Values.kojiHubs }}
 - name: koji-{{ $i }}
   mountPath: /var/run/secrets/koji/{{ $i }}
+  readOnly: true
+{{- end }}
+{{- if .Values.kerberos.krb5ConfigMap }}
+- name: krb5-config
+  mountPath: /etc/osbuild-koji-importer/krb5
   readOnly: true
 {{- end }}
 {{- end -}}
