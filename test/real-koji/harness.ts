@@ -50,6 +50,10 @@ export interface PrepareOptions {
   imageBytes?: number;
   /** Upload the outputs (default); false leaves the upload directory empty. */
   upload?: boolean;
+  /** The hub URL the event names (default: the vhost layout's); the importer must have it in KOJI_HUBS. */
+  server?: string;
+  /** Outputs uploaded with other bytes of the same size: the hub's CGImport refuses their checksums. */
+  corrupt?: boolean;
 }
 
 /**
@@ -165,7 +169,13 @@ export async function createRealHubHarness(
       const event = {
         ...bodies.event,
         compose_id: composeId,
-        koji: { ...koji, server: hub.url, task_id: taskId, release, upload_directory: directory },
+        koji: {
+          ...koji,
+          server: prepare.server ?? hub.url,
+          task_id: taskId,
+          release,
+          upload_directory: directory,
+        },
       } as Record<string, any>;
       const logs = bodies.logs as Record<string, any>;
       if (prepare.imageBytes !== undefined) {
@@ -191,7 +201,7 @@ export async function createRealHubHarness(
           await uploadFile(harness.koji, {
             directory,
             filename: file.filename,
-            source: artifactStream(file.filename, file.size),
+            source: artifactStream(prepare.corrupt ? `corrupt-${file.filename}` : file.filename, file.size),
           });
         }
       }
