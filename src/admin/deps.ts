@@ -15,4 +15,6 @@ export interface AdminDeps {
   auth: AdminAuth;
   logger: Logger;
   docs: RouteDoc[];
+  /** /readyz's checks, each "ok" or why not; without it /readyz checks the pool and the broker itself. */
+  readiness?: () => Promise<Record<string, string>>;
 }

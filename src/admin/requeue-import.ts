@@ -5,6 +5,7 @@ import type { TopologyNames } from "../queue/topology.js";
 import { inTransaction } from "../store/db.js";
 import { getImport } from "../store/get-import.js";
 import type { ImportState } from "../store/import-states.js";
+import { guardClient } from "../store/lock-import.js";
 import { retryImport } from "../store/queries/retry-import.js";
 import type { AdminAmqp } from "./amqp.js";
 
@@ -32,6 +33,9 @@ export async function requeueImport(
   const current = await getImport(pool, composeId);
   if (!current) return { outcome: "not-found" };
   const client = await pool.connect();
+  // A connection that breaks while held fails the next statement; without a listener its 'error' event would
+  // end the process (the pool listens only to idle clients).
+  const guard = guardClient(client);
   try {
     return await inTransaction(client, async (): Promise<RequeueResult> => {
       const row = await retryImport(client, composeId);
@@ -52,6 +56,7 @@ export async function requeueImport(
     if (error instanceof NotPublished) return { outcome: "broker-unavailable", message: error.message };
     throw error;
   } finally {
-    client.release();
+    guard.done();
+    client.release(guard.lost.aborted ? new Error("connection lost") : undefined);
   }
 }

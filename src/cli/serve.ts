@@ -1,7 +1,7 @@
 import { describeConfig, loadConfig } from "../config/load.js";
 import { createLogger } from "../log.js";
 import { createMetrics } from "../metrics.js";
-import { startAdmin } from "../service/admin.js";
+import { type AdminService, startAdmin } from "../service/admin.js";
 import { onShutdownSignal } from "../service/signals.js";
 import { checkStartup } from "../service/startup-checks.js";
 import { noArguments } from "./no-arguments.js";
@@ -16,7 +16,16 @@ export async function run(argv: string[]): Promise<number> {
   await checkStartup(config, ["admin"]);
   const logger = createLogger(config.LOG_LEVEL);
   logger.info({ config: describeConfig(config) }, "starting admin");
-  const admin = await startAdmin(config, logger, createMetrics());
-  await onShutdownSignal(logger, () => admin.stop());
+  let admin: AdminService | undefined;
+  const stopped = onShutdownSignal(logger, async () => {
+    await admin?.stop();
+  });
+  let stopping = false;
+  void stopped.then(() => {
+    stopping = true;
+  });
+  admin = await startAdmin(config, logger, createMetrics());
+  if (stopping) await admin.stop();
+  await stopped;
   return 0;
 }

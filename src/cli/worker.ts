@@ -17,7 +17,6 @@ export async function run(argv: string[]): Promise<number> {
   const logger = createLogger(config.LOG_LEVEL);
   logger.info({ config: describeConfig(config) }, "starting worker");
   const worker = await startWorker(config, logger, createMetrics());
-  await onShutdownSignal(logger, () => worker.stop());
-  logger.info("worker stopped");
+  await onShutdownSignal(logger, () => worker.stop(), { deadlineMs: config.SHUTDOWN_TIMEOUT + 10_000 });
   return 0;
 }

@@ -51,7 +51,14 @@ export class KojiClient {
     readonly cgName: string = DEFAULT_CG_NAME,
     /** Told of every call (the request metrics); each call also gets a span. */
     private readonly observer?: CallObserver,
+    /** Options every call of this client carries (an import's AbortSignal). */
+    private readonly defaults: CallOptions = {},
   ) {}
+
+  /** The same hub session, with every call abandoned when `signal` aborts. */
+  withSignal(signal: AbortSignal): KojiClient {
+    return new KojiClient(this.session, this.cgName, this.observer, { ...this.defaults, signal });
+  }
 
   get hubUrl(): string {
     return this.session.hubUrl.href;
@@ -64,7 +71,9 @@ export class KojiClient {
     options?: CallOptions,
   ): Promise<z.infer<S>> {
     const call = { system: "koji", method, hub: this.session.hubUrl.href } as const;
-    const value = await observeCall(this.observer, call, () => this.session.call(method, params, options));
+    const value = await observeCall(this.observer, call, () =>
+      this.session.call(method, params, { ...this.defaults, ...options }),
+    );
     return parseInput(schema, value, `Koji ${method} reply`, "KOJI_INVALID_RESPONSE");
   }
 

@@ -44,6 +44,8 @@ export interface CallOptions {
   retries?: number;
   /** How long the hub may take to answer (CGImport reads every output before it does); the transport's otherwise. */
   timeoutMs?: number;
+  /** Abandons the call, a wait between resends included (shutdown, or the import lost its lock). */
+  signal?: AbortSignal | undefined;
 }
 
 interface ActiveSession {
@@ -132,6 +134,7 @@ export class KojiSession {
     let sequenceResends = 0;
     let renewals = 0;
     for (;;) {
+      options.signal?.throwIfAborted();
       let active: ActiveSession;
       try {
         active = await this.sessions.lease();
@@ -141,7 +144,7 @@ export class KojiSession {
         if (!error.retryable || retries >= maxRetries) throw error;
         retries++;
         this.options.logger?.info({ err: error, method, retry: retries }, "Koji login failed; trying again");
-        await sleep((this.options.retryDelayMs ?? 500) * retries);
+        await sleep((this.options.retryDelayMs ?? 500) * retries, undefined, abortable(options.signal));
         continue;
       }
       const fresh = active.callnum === 0;
@@ -149,7 +152,7 @@ export class KojiSession {
       let reply: HubReply;
       try {
         // The session is free again once the hub has answered (or not): a resend's wait holds none.
-        reply = await this.post(body, headers, query, active, callnum, options.timeoutMs).finally(() =>
+        reply = await this.post(body, headers, query, active, callnum, options).finally(() =>
           this.sessions.giveBack(active),
         );
       } catch (e) {
@@ -158,7 +161,7 @@ export class KojiSession {
         if (!error.retryable || retries >= maxRetries) throw error;
         retries++;
         this.options.logger?.info({ err: error, method, retry: retries }, "Koji call failed; resending");
-        await sleep((this.options.retryDelayMs ?? 500) * retries);
+        await sleep((this.options.retryDelayMs ?? 500) * retries, undefined, abortable(options.signal));
         continue;
       }
       let decoded: ReturnType<typeof decodeResponse>;
@@ -203,7 +206,7 @@ export class KojiSession {
     query: Record<string, string>,
     active: ActiveSession,
     callnum: number,
-    timeoutMs?: number,
+    options: CallOptions = {},
   ): Promise<HubReply> {
     const url = new URL(this.hubUrl);
     for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
@@ -217,7 +220,7 @@ export class KojiSession {
       url.searchParams.set("session-key", active.key);
       url.searchParams.set("callnum", String(callnum));
     }
-    const reply = await this.options.transport.post(url, allHeaders, body, undefined, timeoutMs);
+    const reply = await this.options.transport.post(url, allHeaders, body, options.signal, options.timeoutMs);
     this.version = reply.kojiVersion ?? this.version;
     return reply;
   }
@@ -322,6 +325,10 @@ function refusedPostHandshakeAuth(e: unknown): e is ImporterError {
     e.details.status === 403 &&
     /post-handshake authentication/i.test(e.message)
   );
+}
+
+function abortable(signal: AbortSignal | undefined): { signal: AbortSignal } | undefined {
+  return signal ? { signal } : undefined;
 }
 
 function asTransportError(e: unknown): ImporterError {

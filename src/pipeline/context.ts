@@ -35,6 +35,13 @@ export interface ImportContext {
   metrics: Metrics;
   logger: Logger;
   attempt: number;
+  /**
+   * Aborts when the import must let go at once: SHUTDOWN_TIMEOUT passed, or the connection holding its lock broke.
+   * Composer and Koji calls take it, so a slow one is abandoned.
+   */
+  signal: AbortSignal;
+  /** Aborts when the process is stopping: the running step finishes, no other starts. */
+  stopping: AbortSignal;
   /** The running step's line of the attempt log, written by the state change that ends the step. */
   stepLog: StepLog;
   row: ImportRow;

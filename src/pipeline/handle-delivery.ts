@@ -5,7 +5,7 @@ import { ImporterError, permanentError, retryableError, toImporterError } from "
 import type { KojiHubs } from "../koji/hubs.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
-import { type Delivery, type Outcome, replaysOf } from "../queue/delivery.js";
+import { type Delivery, type DeliveryControl, type Outcome, replaysOf } from "../queue/delivery.js";
 import {
   type ComposeFinishedEvent,
   composeIdOfBody,
@@ -45,6 +45,8 @@ export interface PipelineDeps {
   logger: Logger;
   /** Called once an import's final state (and with it its result event) is committed: the relay's wake-up. */
   onResult?: () => void;
+  /** Told when a delivery met an unreachable database, so the worker pauses consuming until it is back. */
+  onStoreUnavailable?: (error: ImporterError) => void;
 }
 
 function countDeadLetter(deps: PipelineDeps, error: ImporterError): void {
@@ -61,8 +63,10 @@ function classify(thrown: unknown): ImporterError {
  * One delivery of a compose-finished event, start to finish: validate, record, lock, run the import's steps,
  * and turn the result into the queue Outcome. Retry or give up is decided once, here, from the error's class.
  */
-export function createDeliveryHandler(deps: PipelineDeps): (delivery: Delivery) => Promise<Outcome> {
-  return (delivery) =>
+export function createDeliveryHandler(
+  deps: PipelineDeps,
+): (delivery: Delivery, control?: DeliveryControl) => Promise<Outcome> {
+  return (delivery, control = NEVER_STOPPING) =>
     // One trace per attempt, under the publisher's own when the message carries a `traceparent` header.
     tracer().startActiveSpan(
       "import attempt",
@@ -71,12 +75,13 @@ export function createDeliveryHandler(deps: PipelineDeps): (delivery: Delivery) 
       async (span) => {
         let outcome: Outcome;
         try {
-          outcome = await deliver(deps, delivery);
+          outcome = await deliver(deps, delivery, control);
         } catch (thrown) {
-          outcome = giveUpOrRetry(deps, delivery, classify(thrown));
+          const error = classify(thrown);
+          outcome = giveBack(deps, delivery, control, error) ?? giveUpOrRetry(deps, delivery, error);
         }
         span.setAttribute("importer.outcome", outcome.action);
-        if (outcome.action !== "ack") {
+        if (outcome.action === "retry" || outcome.action === "dead-letter") {
           span.setAttributes(errorAttributes(outcome.error));
           span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.message });
         }
@@ -84,6 +89,38 @@ export function createDeliveryHandler(deps: PipelineDeps): (delivery: Delivery) 
         return outcome;
       },
     );
+}
+
+const NEVER_STOPPING: DeliveryControl = {
+  stopping: new AbortController().signal,
+  abort: new AbortController().signal,
+};
+
+/**
+ * A failure that says nothing about the import, which therefore spends no attempt: the process is stopping (the
+ * event goes back to the work queue for another worker, as after a crash but at once), or PostgreSQL cannot be
+ * reached (the event goes back and the worker pauses until the database answers again, instead of burning
+ * the event's attempts into the dead-letter queue). Undefined for any other failure.
+ */
+function giveBack(
+  deps: PipelineDeps,
+  delivery: Delivery,
+  control: DeliveryControl,
+  error: ImporterError,
+  lockLost?: AbortSignal,
+): Outcome | undefined {
+  const composeId = composeIdOfBody(delivery.body, deps.settings.maxEventBytes);
+  const logger = deps.logger.child({ compose_id: composeId });
+  if (error.code === "STORE_UNAVAILABLE" || lockLost?.aborted) {
+    deps.onStoreUnavailable?.(error);
+    logger.warn({ err: error, attempt: delivery.attempt }, "database unavailable; event given back");
+    return { action: "requeue", reason: error.message, composeId };
+  }
+  if (control.stopping.aborted) {
+    logger.info({ err: error }, "stopping; event given back");
+    return { action: "requeue", reason: "the worker is stopping", composeId };
+  }
+  return undefined;
 }
 
 /**
@@ -105,7 +142,7 @@ function giveUpOrRetry(deps: PipelineDeps, delivery: Delivery, error: ImporterEr
   return { action: "dead-letter", error, composeId };
 }
 
-async function deliver(deps: PipelineDeps, delivery: Delivery): Promise<Outcome> {
+async function deliver(deps: PipelineDeps, delivery: Delivery, control: DeliveryControl): Promise<Outcome> {
   let event: ComposeFinishedEvent;
   try {
     event = parseEventBody(delivery.body, deps.settings.maxEventBytes);
@@ -147,7 +184,7 @@ async function deliver(deps: PipelineDeps, delivery: Delivery): Promise<Outcome>
   crashPoint("recorded");
   deps.metrics.importsInFlight.inc();
   try {
-    return await importCompose(deps, event as KojiComposeFinishedEvent, delivery, logger);
+    return await importCompose(deps, event as KojiComposeFinishedEvent, delivery, control, logger);
   } finally {
     deps.metrics.importsInFlight.dec();
   }
@@ -157,6 +194,7 @@ async function importCompose(
   deps: PipelineDeps,
   event: KojiComposeFinishedEvent,
   delivery: Delivery,
+  control: DeliveryControl,
   logger: Logger,
 ): Promise<Outcome> {
   const composeId = event.compose_id;
@@ -171,7 +209,13 @@ async function importCompose(
     };
   }
   // Read again under the lock: another worker may have moved the import on since the event was recorded.
-  const row = await startAttempt(lock.client, composeId);
+  let row: Awaited<ReturnType<typeof startAttempt>>;
+  try {
+    row = await startAttempt(lock.client, composeId);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
   if (!row) {
     await lock.release();
     throw new Error(`import ${composeId} vanished after it was recorded`);
@@ -179,6 +223,8 @@ async function importCompose(
   const ctx = {
     composeId,
     event,
+    signal: AbortSignal.any([control.abort, lock.lost]),
+    stopping: control.stopping,
     db: lock.client,
     pool: deps.pool,
     composer: deps.composer,
@@ -207,7 +253,7 @@ async function importCompose(
       );
     }
     try {
-      ctx.koji = await deps.hubs.client(event.koji.server);
+      ctx.koji = (await deps.hubs.client(event.koji.server)).withSignal(ctx.signal);
     } catch (error) {
       throw new StepError("record", error);
     }
@@ -220,7 +266,10 @@ async function importCompose(
   } catch (thrown) {
     const step = thrown instanceof StepError ? thrown.step : "unknown";
     const error = classify(thrown instanceof StepError ? thrown.error : thrown);
-    return await settleFailure(deps, ctx, delivery, step, error);
+    return (
+      giveBack(deps, delivery, control, error, lock.lost) ??
+      (await settleFailure(deps, ctx, delivery, step, error))
+    );
   } finally {
     await lock.release();
   }

@@ -7,6 +7,7 @@ import type { Metrics } from "../metrics.js";
 import { publishConfirmed } from "../queue/confirmed-publish.js";
 import { type ImportFinishedEvent, importResultMessageId } from "../schemas/event.js";
 import { inTransaction } from "../store/db.js";
+import { guardClient } from "../store/lock-import.js";
 import {
   claimPendingResults,
   markResultsPublished,
@@ -129,6 +130,8 @@ export class ResultRelay {
 
   private async relayBatch(): Promise<number> {
     const client = await this.options.pool.connect();
+    // Held across the broker's confirms: a connection that breaks meanwhile must not end the process.
+    const guard = guardClient(client);
     let broken: Error | undefined;
     try {
       const published = await inTransaction(client, async () => {
@@ -159,7 +162,8 @@ export class ResultRelay {
       broken = error as Error;
       throw error;
     } finally {
-      client.release(broken);
+      guard.done();
+      client.release(broken ?? (guard.lost.aborted ? new Error("connection lost") : undefined));
     }
   }
 

@@ -1,3 +1,4 @@
+import { retryableError } from "../errors.js";
 import type { ImportState } from "../store/import-states.js";
 import { inSpan } from "../telemetry/spans.js";
 import type { ImportContext } from "./context.js";
@@ -56,6 +57,9 @@ async function preflightThenReserve(ctx: ImportContext): Promise<void> {
  */
 export async function runImport(ctx: ImportContext, onStep: (step: string, ms: number) => void) {
   for (let step = STEP_FOR_STATE[ctx.row.state]; step; step = STEP_FOR_STATE[ctx.row.state]) {
+    // Stopping: the step that ran is committed; the next one is another worker's (the event is given back).
+    if (ctx.stopping.aborted)
+      throw new StepError(step.name, retryableError("SHUTTING_DOWN", "the worker is stopping"));
     const startedAt = new Date();
     ctx.stepLog = { attempt: ctx.attempt, step: step.name, startedAt };
     const logger = ctx.logger;

@@ -9,6 +9,7 @@ import {
   type DeliveryHandler,
   deadLetterHeaders,
   type Outcome,
+  requeueHeaders,
   retryHeaders,
 } from "./delivery.js";
 import { declareTopology, retryQueueFor, type TopologyNames } from "./topology.js";
@@ -19,13 +20,18 @@ export interface ConsumerOptions {
   prefetch: number;
   handler: DeliveryHandler;
   logger: Logger;
-  /** Reconnect backoff: doubles from `min` to `max`. */
+  /** Reconnect backoff: doubles from `min` to `max` (kept short, so imports resume soon after the broker is back). */
   reconnectDelayMs?: { min: number; max: number };
   /** Shown in the broker's connection list, so an SRE can tell the importer's connections apart. */
   connectionName?: string;
-  /** How long stop() waits for in-flight handlers before closing anyway (they are then redelivered). */
+  /** How long stop() waits for in-flight handlers before it aborts them and closes (they are then redelivered). */
   drainTimeoutMs?: number;
+  /** Consume at once (true), or only once open() is called: the worker opens it while the database is usable. */
+  open?: boolean;
 }
+
+/** After the drain timeout, how long aborted handlers get to settle before the channel closes under them. */
+const ABORT_GRACE_MS = 2000;
 
 /**
  * Consumes the work queue with manual acks and a bounded prefetch, and carries out each handler's Outcome:
@@ -41,39 +47,114 @@ export class QueueConsumer {
   private readonly inFlight = new Set<Promise<void>>();
   private connected: Promise<void> | undefined;
   private reconnects = 0;
+  private gateOpen: boolean;
+  /** Changes of the gate, applied one after the other (a cancel and a consume must not overlap). */
+  private gateChange: Promise<void> = Promise.resolve();
+  private readonly stoppingController = new AbortController();
+  private readonly abortController = new AbortController();
+  private readonly consumingWaiters = new Set<() => void>();
 
-  constructor(private readonly options: ConsumerOptions) {}
+  constructor(private readonly options: ConsumerOptions) {
+    this.gateOpen = options.open ?? true;
+  }
 
-  /** Resolves once consuming; reconnects go on in the background until stop(). */
-  async start(): Promise<void> {
-    this.connected = this.connectWithRetry();
-    await this.connected;
+  /** Connects in the background (with reconnects until stop()); resolves once connected, or at stop(). */
+  start(): Promise<void> {
+    this.connected ??= this.connectWithRetry();
+    return this.connected;
   }
 
   get isConsuming(): boolean {
     return this.consumerTag !== undefined && !this.stopping;
   }
 
+  /** Connected to the broker with the topology declared, consuming or not. */
+  get isConnected(): boolean {
+    return this.channel !== undefined && !this.stopping;
+  }
+
   get reconnectCount(): number {
     return this.reconnects;
   }
 
-  /** Stops taking messages, lets in-flight ones finish (bounded), then closes channel and connection. */
+  /** Resolves when the consumer is consuming (now or later). */
+  whenConsuming(): Promise<void> {
+    if (this.isConsuming) return Promise.resolve();
+    return new Promise((resolve) => this.consumingWaiters.add(resolve));
+  }
+
+  /** Opens or closes the gate: consume while open; while closed no delivery is taken (in-flight ones go on). */
+  setOpen(open: boolean): Promise<void> {
+    if (open === this.gateOpen) return this.gateChange;
+    this.gateOpen = open;
+    return this.reconcile();
+  }
+
+  /** Consumes or cancels to match the gate, after any change still under way. */
+  private reconcile(): Promise<void> {
+    this.gateChange = this.gateChange
+      .then(() => this.applyGate())
+      .catch((error: unknown) =>
+        this.options.logger.warn({ err: error }, "could not pause or resume consuming"),
+      );
+    return this.gateChange;
+  }
+
+  private async applyGate(): Promise<void> {
+    const { channel } = this;
+    if (!channel || this.stopping) return;
+    if (this.gateOpen && this.consumerTag === undefined) await this.consume(channel);
+    else if (!this.gateOpen && this.consumerTag !== undefined) {
+      const tag = this.consumerTag;
+      this.consumerTag = undefined;
+      await channel.cancel(tag);
+      this.options.logger.info({ queue: this.options.names.workQueue }, "paused: taking no deliveries");
+    }
+  }
+
+  /**
+   * Stops taking messages at once and asks in-flight handlers to finish their current step; after `drainTimeoutMs`
+   * it aborts them, gives them a moment to settle, and closes channel and connection (unsettled messages are then
+   * redelivered, as after a crash). Idle, it returns at once.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stoppingController.abort();
     const { channel, consumerTag } = this;
-    if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => undefined);
     this.consumerTag = undefined;
-    const drain = Promise.allSettled([...this.inFlight]);
-    await Promise.race([drain, sleep(this.options.drainTimeoutMs ?? 30_000)]);
+    if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => undefined);
+    if (this.inFlight.size > 0) {
+      const drained = await this.drain(this.options.drainTimeoutMs ?? 30_000);
+      if (!drained) {
+        this.options.logger.warn(
+          { in_flight: this.inFlight.size },
+          "shutdown timeout: abandoning the imports in flight; their events are redelivered",
+        );
+        this.abortController.abort();
+        await this.drain(ABORT_GRACE_MS);
+      }
+    }
     await this.channel?.close().catch(() => undefined);
     await this.model?.close().catch(() => undefined);
     this.channel = undefined;
     this.model = undefined;
+    for (const resolve of this.consumingWaiters) resolve();
+  }
+
+  /** True when every handler in flight has settled within `ms`; the timer never outlives the wait. */
+  private async drain(ms: number): Promise<boolean> {
+    const timer = new AbortController();
+    const timeout = sleep(ms, false, { signal: timer.signal }).catch(() => false);
+    const done = Promise.allSettled([...this.inFlight]).then(() => true);
+    try {
+      return await Promise.race([done, timeout]);
+    } finally {
+      timer.abort();
+    }
   }
 
   private async connectWithRetry(): Promise<void> {
-    const { min, max } = this.options.reconnectDelayMs ?? { min: 500, max: 30_000 };
+    const { min, max } = this.options.reconnectDelayMs ?? { min: 250, max: 2000 };
     let delay = min;
     while (!this.stopping) {
       try {
@@ -81,11 +162,34 @@ export class QueueConsumer {
         return;
       } catch (error) {
         this.options.logger.warn({ err: error, retry_in_ms: delay }, "cannot reach the broker; retrying");
-        await sleep(delay);
+        await sleep(delay, undefined, { signal: this.stoppingController.signal }).catch(() => undefined);
         delay = Math.min(delay * 2, max);
       }
     }
   }
+
+  private async consume(channel: ConfirmChannel): Promise<void> {
+    const cancelled = this.lostHandler?.("consumer (cancelled by the broker)");
+    const { consumerTag } = await channel.consume(
+      this.options.names.workQueue,
+      (message) => {
+        // null: the broker cancelled this consumer (its queue deleted, a node lost); consume again afresh.
+        if (message) this.track(this.handle(channel, message));
+        else cancelled?.();
+      },
+      { noAck: false },
+    );
+    this.consumerTag = consumerTag;
+    this.options.logger.info(
+      { queue: this.options.names.workQueue, prefetch: this.options.prefetch },
+      "consuming",
+    );
+    for (const resolve of this.consumingWaiters) resolve();
+    this.consumingWaiters.clear();
+  }
+
+  /** The current connection's loss handler, for a consumer the broker cancels. */
+  private lostHandler: ((what: string) => () => void) | undefined;
 
   private async connect(): Promise<void> {
     const model = await amqp.connect(this.options.url, {
@@ -115,17 +219,10 @@ export class QueueConsumer {
       if (this.stopping) throw new Error("stopped while connecting");
       this.model = model;
       this.channel = channel;
-      const cancelled = lost("consumer (cancelled by the broker)");
-      const { consumerTag } = await channel.consume(
-        this.options.names.workQueue,
-        (message) => {
-          // null: the broker cancelled this consumer (its queue deleted, a node lost); consume again afresh.
-          if (message) this.track(this.handle(channel, message));
-          else cancelled();
-        },
-        { noAck: false },
-      );
-      this.consumerTag = consumerTag;
+      this.lostHandler = lost;
+      if (!this.gateOpen)
+        this.options.logger.info({ queue: this.options.names.workQueue }, "connected; not consuming yet");
+      await this.reconcile();
     } catch (error) {
       if (this.model === model) {
         this.model = undefined;
@@ -136,10 +233,6 @@ export class QueueConsumer {
       if (handedOver || this.stopping) return;
       throw error;
     }
-    this.options.logger.info(
-      { queue: this.options.names.workQueue, prefetch: this.options.prefetch },
-      "consuming",
-    );
   }
 
   private track(work: Promise<void>): void {
@@ -158,7 +251,10 @@ export class QueueConsumer {
     };
     let outcome: Outcome;
     try {
-      outcome = await this.options.handler(delivery);
+      outcome = await this.options.handler(delivery, {
+        stopping: this.stoppingController.signal,
+        abort: this.abortController.signal,
+      });
     } catch (error) {
       // The pipeline's handler bounds its own failures by the attempt limit; one that throws anyway has a bug,
       // and retrying keeps the message.
@@ -193,7 +289,12 @@ export class QueueConsumer {
       messageId: message.properties.messageId,
       timestamp: message.properties.timestamp,
     };
-    if (outcome.action === "retry") {
+    if (outcome.action === "requeue") {
+      await publishConfirmed(channel, "", this.options.names.workQueue, message.content, {
+        ...properties,
+        headers: requeueHeaders(delivery.headers, delivery.attempt),
+      });
+    } else if (outcome.action === "retry") {
       const queue = retryQueueFor(this.options.names, delivery.attempt);
       await publishConfirmed(channel, "", queue.name, message.content, {
         ...properties,

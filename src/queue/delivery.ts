@@ -13,14 +13,25 @@ export interface Delivery {
 
 /**
  * What to do with a delivery, decided by the pipeline (src/pipeline/decide.ts) and carried out by the consumer:
- * `ack` when the outcome is committed, `retry` through the next retry queue, `dead-letter` for good.
+ * `ack` when the outcome is committed, `retry` through the next retry queue, `dead-letter` for good, `requeue`
+ * back to the work queue without spending an attempt (the process is stopping, or the database went away: neither
+ * says anything about the import).
  */
 export type Outcome =
   | { action: "ack" }
+  | { action: "requeue"; reason: string; composeId?: string }
   | { action: "retry"; error: ImporterError; composeId?: string }
   | { action: "dead-letter"; error: ImporterError; composeId?: string };
 
-export type DeliveryHandler = (delivery: Delivery) => Promise<Outcome>;
+/** What the consumer tells a handler while it runs. */
+export interface DeliveryControl {
+  /** The process is stopping: finish the current step, then give the delivery back (`requeue`). */
+  stopping: AbortSignal;
+  /** SHUTDOWN_TIMEOUT is over: abandon the calls in flight. */
+  abort: AbortSignal;
+}
+
+export type DeliveryHandler = (delivery: Delivery, control: DeliveryControl) => Promise<Outcome>;
 
 export const ATTEMPT_HEADER = "x-attempt";
 /** How many times `dlq replay` has moved this message back to the work queue. */
@@ -85,6 +96,11 @@ export function deadLetterHeaders(
     "x-last-failure-at": now.toISOString(),
     "x-original-routing-key": routingKey,
   };
+}
+
+/** A copy put back on the work queue: the same attempt, so the next delivery is the same try again. */
+export function requeueHeaders(original: MessagePropertyHeaders, attempt: number): MessagePropertyHeaders {
+  return { ...withoutDeliveryCount(original), [ATTEMPT_HEADER]: attempt };
 }
 
 export function retryHeaders(

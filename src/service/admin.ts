@@ -6,6 +6,7 @@ import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import { topologyNames } from "../queue/topology.js";
 import { createPool } from "../store/db.js";
+import { DependencyMonitor } from "./dependencies.js";
 
 export interface AdminService {
   url: string;
@@ -21,8 +22,18 @@ export function namesFromConfig(config: Config) {
   });
 }
 
-/** The admin HTTP server on ADMIN_HOST:ADMIN_PORT, with its own small pool and broker connection. */
-export async function startAdmin(config: Config, logger: Logger, metrics: Metrics): Promise<AdminService> {
+/**
+ * The admin HTTP server on ADMIN_HOST:ADMIN_PORT, with its own small pool and broker connection. It listens
+ * whatever state the database and the broker are in: /healthz answers while they are away, and /readyz names them.
+ * `readiness` is the worker's view in `start` (its monitor and its consumer); alone (`serve`) the API checks the
+ * database and its own broker connection on each /readyz.
+ */
+export async function startAdmin(
+  config: Config,
+  logger: Logger,
+  metrics: Metrics,
+  options: { readiness?: () => Promise<Record<string, string>> } = {},
+): Promise<AdminService> {
   if (!config.ADMIN_TOKEN) {
     logger.warn(
       "ADMIN_TOKEN is not set: the mutating admin routes (retry, dead-letter replay) answer 401 until it is",
@@ -30,6 +41,13 @@ export async function startAdmin(config: Config, logger: Logger, metrics: Metric
   }
   const pool = createPool(config.DATABASE_URL, 3);
   const amqp = new AdminAmqp(config.AMQP_URL);
+  const own = options.readiness
+    ? undefined
+    : new DependencyMonitor({
+        databaseUrl: config.DATABASE_URL,
+        amqp: async () => ((await amqp.ready()) ? "ok" : "unreachable"),
+        logger,
+      });
   const app = await buildAdminServer(
     {
       pool,
@@ -41,6 +59,7 @@ export async function startAdmin(config: Config, logger: Logger, metrics: Metric
         metrics: config.ADMIN_METRICS_AUTH,
       }),
       logger,
+      readiness: options.readiness ?? (() => (own as DependencyMonitor).refresh()),
     },
     logger,
   );
@@ -50,6 +69,7 @@ export async function startAdmin(config: Config, logger: Logger, metrics: Metric
     url,
     async stop() {
       await app.close();
+      await own?.stop();
       await amqp.close();
       await pool.end();
     },

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { ComposerClient } from "../composer/client.js";
 import type { Config } from "../config/load.js";
 import { KojiHubs } from "../koji/hubs.js";
@@ -8,21 +9,38 @@ import { createDeliveryHandler } from "../pipeline/handle-delivery.js";
 import { ResultRelay } from "../pipeline/result-relay.js";
 import { QueueConsumer } from "../queue/consumer.js";
 import { createPool } from "../store/db.js";
-import { runMigrations } from "../store/migrate.js";
 import { metricsObserver } from "../telemetry/calls.js";
 import { startTracing } from "../telemetry/tracing.js";
 import { namesFromConfig } from "./admin.js";
+import { bounded } from "./bounded.js";
 import { composerOptions } from "./composer-options.js";
+import { DependencyMonitor } from "./dependencies.js";
 
 export interface Worker {
   consumer: QueueConsumer;
   relay: ResultRelay;
+  monitor: DependencyMonitor;
   stop(): Promise<void>;
 }
 
-/** The import worker: every adapter built from the configuration, and the consumer running the pipeline. */
-export async function startWorker(config: Config, logger: Logger, metrics: Metrics): Promise<Worker> {
-  if (config.MIGRATE_ON_START) await runMigrations(config.DATABASE_URL, logger);
+/** How long a pause after a delivery met an unreachable database lasts at least, before the database is asked. */
+const STORE_PAUSE_MS = 1000;
+/** Closing the adapters after the consumer stopped: logouts and a pool end must not hold the process. */
+const CLOSE_TIMEOUT_MS = 3000;
+
+/**
+ * The import worker: every adapter built from the configuration, and the consumer running the pipeline. It returns
+ * at once: the consumer connects to the broker in the background (reconnecting until stop), and consumes only while
+ * the monitor says the database answers with the expected schema. A monitor shared with the admin API (`start`)
+ * may be passed in; without one the worker makes and runs its own. The configuration's start-up checks
+ * (src/service/startup-checks.ts) are the caller's, before this.
+ */
+export async function startWorker(
+  config: Config,
+  logger: Logger,
+  metrics: Metrics,
+  options: { monitor?: DependencyMonitor } = {},
+): Promise<Worker> {
   const tracing = await startTracing(config.OTEL_EXPORTER_OTLP_ENDPOINT, logger);
   const observer = metricsObserver(metrics);
   const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
@@ -43,6 +61,16 @@ export async function startWorker(config: Config, logger: Logger, metrics: Metri
     metrics,
     logger,
   });
+  let consumer: QueueConsumer | undefined;
+  const monitor =
+    options.monitor ??
+    new DependencyMonitor({
+      databaseUrl: config.DATABASE_URL,
+      amqp: async () => (consumer?.isConnected ? "ok" : "not connected"),
+      migrate: config.MIGRATE_ON_START,
+      logger,
+    });
+  let pausing: Promise<void> | undefined;
   const handler = createDeliveryHandler({
     pool,
     hubs,
@@ -60,31 +88,51 @@ export async function startWorker(config: Config, logger: Logger, metrics: Metri
     metrics,
     logger,
     onResult: () => relay.wake(),
+    // Stop taking deliveries at once; take them again as soon as the database answers.
+    onStoreUnavailable() {
+      void consumer?.setOpen(false);
+      pausing ??= (async () => {
+        await sleep(STORE_PAUSE_MS);
+        await monitor.refresh();
+        pausing = undefined;
+        await consumer?.setOpen(monitor.databaseReady);
+      })();
+    },
   });
-  const consumer = new QueueConsumer({
+  consumer = new QueueConsumer({
     url: config.AMQP_URL,
     names: namesFromConfig(config),
     prefetch: config.AMQP_PREFETCH,
     handler,
     logger,
+    drainTimeoutMs: config.SHUTDOWN_TIMEOUT,
+    open: monitor.databaseReady,
+  });
+  const gated = consumer;
+  monitor.onChange(() => {
+    if (!pausing) void gated.setOpen(monitor.databaseReady);
   });
   // Results committed before this start (a crash, a broker outage) are published as soon as the relay runs.
   relay.start();
-  await consumer.start();
+  void gated.start();
+  if (!options.monitor) monitor.start();
   let stopped: Promise<void> | undefined;
   return {
-    consumer,
+    consumer: gated,
     relay,
+    monitor,
     // Idempotent: a second SIGTERM, or a test's cleanup after an explicit stop, must not close things twice.
     stop() {
       stopped ??= (async () => {
-        await consumer.stop();
+        await gated.stop();
+        await bounded(pausing ?? Promise.resolve(), CLOSE_TIMEOUT_MS);
+        if (!options.monitor) await monitor.stop();
         // After the consumer: the results of the imports it finished while draining are published too.
-        await relay.stop();
-        await hubs.close();
-        await composer.close();
-        await pool.end();
-        await tracing?.shutdown();
+        await bounded(relay.stop(), CLOSE_TIMEOUT_MS);
+        await bounded(hubs.close(), CLOSE_TIMEOUT_MS);
+        await bounded(composer.close(), CLOSE_TIMEOUT_MS);
+        await bounded(pool.end(), CLOSE_TIMEOUT_MS);
+        await bounded(tracing?.shutdown() ?? Promise.resolve(), CLOSE_TIMEOUT_MS);
       })();
       return stopped;
     },

@@ -122,7 +122,7 @@ describe("health", () => {
     expect((await http("GET", "/healthz")).json).toEqual({ status: "ok", version: VERSION });
     const ready = await http("GET", "/readyz");
     expect(ready.status).toBe(200);
-    expect(ready.json.checks).toEqual({ postgres: "ok", migrations: "ok", amqp: "ok" });
+    expect(ready.json.checks).toEqual({ database: "ok", migrations: "ok", amqp: "ok" });
     const metrics = await http("GET", "/metrics");
     expect(metrics.text).toContain(`importer_queue_depth{queue="${names.workQueue}",role="work"}`);
     // a message waiting out a retry delay counts too

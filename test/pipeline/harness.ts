@@ -29,7 +29,8 @@ export interface Harness {
   /** For what the SRE tools do with publisher confirms (replaying dead letters). */
   confirmChannel: ConfirmChannel;
   metrics: Metrics;
-  startWorker(overrides?: Record<string, string>): Promise<Worker>;
+  /** Resolves once the worker consumes, unless `consuming: false` (a worker that is not expected to). */
+  startWorker(overrides?: Record<string, string>, options?: { consuming?: boolean }): Promise<Worker>;
   /** A fresh copy of a sample compose: served by the fake composer, its outputs uploaded as composer would. */
   prepareCompose(
     fixture?: string,
@@ -48,8 +49,13 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(label: string, env: Record<string, string> = {}): Promise<Harness> {
-  const database = await createTestDatabase(label);
+export async function createHarness(
+  label: string,
+  env: Record<string, string> = {},
+  /** A PostgreSQL cluster of the test's own to make the database in (its admin URL). */
+  options: { databaseAdminUrl?: string } = {},
+): Promise<Harness> {
+  const database = await createTestDatabase(label, options.databaseAdminUrl);
   await runMigrations(database.url);
   const pool = createPool(database.url, 4);
   const fakes = await startFakeEnvironment();
@@ -95,9 +101,10 @@ export async function createHarness(label: string, env: Record<string, string> =
     admin,
     confirmChannel,
     metrics,
-    async startWorker(overrides = {}) {
+    async startWorker(overrides = {}, options = {}) {
       const worker = await startWorker(loadConfig({ ...fullEnv, ...overrides }), logger, metrics);
       workers.push(worker);
+      if (options.consuming !== false) await worker.consumer.whenConsuming();
       return worker;
     },
     async prepareCompose(fixture = COMPOSES.success, options = {}) {

@@ -14,8 +14,11 @@ export interface TestDatabase {
 }
 
 /** A fresh, empty database of its own for one test file; `drop()` in afterAll removes it. */
-export async function createTestDatabase(label = "db"): Promise<TestDatabase> {
-  const adminUrl = inject("databaseUrl");
+export async function createTestDatabase(
+  label = "db",
+  /** A cluster of the test's own (private-postgres.ts); the shared one otherwise. */
+  adminUrl: string = inject("databaseUrl"),
+): Promise<TestDatabase> {
   const name = runPrefix(label).toLowerCase();
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();

@@ -10,16 +10,16 @@ import { advance, type ImportContext } from "../context.js";
  * so they are kept when composer gives them and left out when it cannot.
  */
 export async function fetchCompose(ctx: ImportContext): Promise<void> {
-  const status = await ctx.composer.getComposeStatus(ctx.composeId);
+  const status = await ctx.composer.getComposeStatus(ctx.composeId, { signal: ctx.signal });
   const failed = status.status === "failure" || ctx.event.status === "failure";
   const [logs, manifests] = await Promise.all([
-    ctx.composer.getComposeLogs(ctx.composeId),
+    ctx.composer.getComposeLogs(ctx.composeId, { signal: ctx.signal }),
     failed
-      ? ctx.composer.getComposeManifests(ctx.composeId).catch((error: unknown) => {
+      ? ctx.composer.getComposeManifests(ctx.composeId, { signal: ctx.signal }).catch((error: unknown) => {
           ctx.logger.info({ err: error }, "no manifests for the failed compose; going on without");
           return null;
         })
-      : ctx.composer.getComposeManifests(ctx.composeId),
+      : ctx.composer.getComposeManifests(ctx.composeId, { signal: ctx.signal }),
   ]);
   advance(ctx, await saveFetched(ctx.db, ctx.composeId, { status, logs, manifests }, ctx.stepLog), {
     compose_status: status,
