@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { decodeCall, encodeFault, encodeResponse, type XmlRpcValue } from "../src/koji/xmlrpc/index.js";
 import { Adler32, adler32Combine } from "../test/fakes/adler32.js";
-import { createTestPki } from "../test/koji/support/test-pki.js";
+import { createTestPki } from "../test/fakes/pki.js";
 
 const { values } = parseArgs({ options: { port: { type: "string", default: "0" } } });
 const pki = createTestPki();

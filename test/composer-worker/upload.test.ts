@@ -6,8 +6,8 @@ import { KojiTransport } from "../../src/koji/transport.js";
 import { adler32Hex } from "../fakes/adler32.js";
 import { uploadDirectory, uploadFile } from "../fakes/composer-worker/upload.js";
 import { UploadClient, UploadingKojiSession } from "../fakes/composer-worker/upload-client.js";
+import { createTestPki, type TestPki } from "../fakes/pki.js";
 import { MiniHub, type RecordedRequest } from "../koji/support/mini-hub.js";
-import { createTestPki, type TestPki } from "../koji/support/test-pki.js";
 import { caught } from "../support/caught.js";
 
 let pki: TestPki;

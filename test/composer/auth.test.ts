@@ -1,9 +1,9 @@
 import { buffer } from "node:stream/consumers";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ImporterError } from "../../src/errors.js";
-import { createTestPki, type TestPki } from "../fakes/composer/pki.js";
 import { type FakeComposer, startFakeComposer } from "../fakes/composer/server.js";
 import type { DownloadingComposerClient as ComposerClient } from "../fakes/composer-worker/composer-client.js";
+import { createTestPki, type TestPki } from "../fakes/pki.js";
 import { DONE, expectFailure, fixtureComposes, testClient } from "./support.js";
 
 const CLIENT_ID = "osbuild-koji-importer";
@@ -164,6 +164,7 @@ describe("OAuth2 client credentials", () => {
 });
 
 describe("mutual TLS", () => {
+  const CLIENT_CN = "osbuild-koji-importer";
   let pki: TestPki;
   let fake: FakeComposer;
 
@@ -171,10 +172,13 @@ describe("mutual TLS", () => {
     pki = createTestPki();
     fake = await startFakeComposer({ composes: fixtureComposes(), auth: { mode: "mtls" }, pki });
   });
-  afterAll(() => fake.close());
+  afterAll(async () => {
+    await fake.close();
+    pki.cleanup();
+  });
 
   /** `ca: null` leaves the system trust store, which does not know the test CA. */
-  function mtlsClient(identity: { cert: string; key: string } | undefined, ca: string | null = pki.ca) {
+  function mtlsClient(identity: { cert: string; key: string } | undefined, ca: string | null = pki.ca.cert) {
     const client = testClient(fake.url, {
       auth: identity ? { mode: "mtls", ...identity } : { mode: "none" },
       ...(ca === null ? {} : { ca }),
@@ -184,7 +188,7 @@ describe("mutual TLS", () => {
   }
 
   it("serves every call to a client certificate from the trusted CA", async () => {
-    const client = mtlsClient(pki.client);
+    const client = mtlsClient(pki.client(CLIENT_CN));
     await client.getComposeStatus(DONE);
     await client.getComposeLogs(DONE);
     await client.getComposeManifests(DONE);
@@ -216,11 +220,11 @@ describe("mutual TLS", () => {
   });
 
   it("is refused with a certificate from another CA", async () => {
-    await expectRefused(mtlsClient(pki.strangerClient));
+    await expectRefused(mtlsClient(pki.stranger(CLIENT_CN)));
   });
 
   it("refuses a server whose CA it was not given", async () => {
-    const error = await expectFailure(mtlsClient(pki.client, null).getComposeStatus(DONE), {
+    const error = await expectFailure(mtlsClient(pki.client(CLIENT_CN), null).getComposeStatus(DONE), {
       code: "COMPOSER_TLS",
       retryable: true,
       message: /TLS failure/,

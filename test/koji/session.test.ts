@@ -11,9 +11,9 @@ import { KojiFault } from "../../src/koji/faults.js";
 import { KojiHubs } from "../../src/koji/hubs.js";
 import { KojiSession } from "../../src/koji/session.js";
 import { KojiTransport } from "../../src/koji/transport.js";
+import { createTestPki, type TestPki } from "../fakes/pki.js";
 import { caught } from "../support/caught.js";
 import { MiniHub } from "./support/mini-hub.js";
-import { createTestPki, type TestPki } from "./support/test-pki.js";
 
 let pki: TestPki;
 let hub: MiniHub;

@@ -4,6 +4,7 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
+import { createTestPki, type TestPki } from "../pki.js";
 import { FakeComposerCounters } from "./counters.js";
 import {
   type FakeEndpoint,
@@ -13,7 +14,6 @@ import {
   schemaViolatingBody,
 } from "./faults.js";
 import { writeGenerated } from "./generated-body.js";
-import { createTestPki, type TestPki } from "./pki.js";
 
 export const FAKE_BASE_PATH = "/api/image-builder-composer/v2";
 /** Keycloak's path shape, as Red Hat SSO serves it. */
@@ -315,7 +315,7 @@ export async function startFakeComposer(options: FakeComposerOptions = {}): Prom
         {
           key: pki.server.key,
           cert: pki.server.cert,
-          ca: pki.ca,
+          ca: pki.ca.cert,
           requestCert: auth.mode === "mtls",
           rejectUnauthorized: auth.mode === "mtls",
         },
@@ -366,6 +366,8 @@ export async function startFakeComposer(options: FakeComposerOptions = {}): Prom
       timers.clear();
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      // A PKI this fake made is its own to remove; one passed in is the caller's.
+      if (pki && !options.pki) pki.cleanup();
     },
   };
 }

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import { decodeCall, encodeFault, encodeResponse, type XmlRpcValue } from "../../../src/koji/xmlrpc/index.js";
-import { createTestPki, type TestPki } from "../../koji/support/test-pki.js";
+import { createTestPki, type TestPki } from "../pki.js";
 import { archiveTypeRows } from "./archive-types.js";
 import { FakeHubState } from "./hub-state.js";
 import { COMMITTING, METHODS } from "./methods.js";

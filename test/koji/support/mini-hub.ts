@@ -10,7 +10,7 @@ import {
   type XmlRpcValue,
 } from "../../../src/koji/xmlrpc/index.js";
 import { adler32Hex } from "../../fakes/adler32.js";
-import type { Pem } from "./test-pki.js";
+import type { Pem } from "../../fakes/pki.js";
 
 /**
  * A tiny HTTPS hub for the client's own tests: just enough Koji session rules (client-certificate login, session

@@ -5,9 +5,10 @@ import { join } from "node:path";
 import forge from "node-forge";
 
 /**
- * A throwaway CA with a server certificate for 127.0.0.1/localhost and client certificates whose CN is the Koji
- * user, written to a temp directory as PEM files (the transport reads files, as in production).
- * Keys come from Node's native generator; node-forge only signs.
+ * The fakes' one throwaway PKI (Koji hub and composer alike): a CA with a server certificate for
+ * 127.0.0.1/localhost, client certificates whose CN is the user, and client certificates from another CA that a
+ * fake must refuse. Written to a temp directory as PEM files too (the transports read files, as in production).
+ * Keys come from Node's native generator (node-forge's pure-JS one takes seconds per key); node-forge only signs.
  */
 
 export interface Pem {
@@ -15,12 +16,19 @@ export interface Pem {
   key: string;
 }
 
+export interface ClientCert extends Pem {
+  certFile: string;
+  keyFile: string;
+}
+
 export interface TestPki {
   dir: string;
   ca: Pem;
   caFile: string;
   server: Pem;
-  client(cn: string): { cert: string; key: string; certFile: string; keyFile: string };
+  client(cn: string): ClientCert;
+  /** A client certificate signed by a different CA. */
+  stranger(cn: string): ClientCert;
   cleanup(): void;
 }
 
@@ -52,19 +60,45 @@ function sign(
   return cert;
 }
 
-export function createTestPki(): TestPki {
-  const dir = mkdtempSync(join(tmpdir(), "koji-pki-"));
-  const caKey = newKey();
-  const caCert = sign("koji test CA", caKey.forgePublic, { key: caKey.forgeKey }, [
-    { name: "basicConstraints", cA: true },
-    { name: "keyUsage", keyCertSign: true, cRLSign: true },
+function newCa(name: string): { cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey; pem: string } {
+  const key = newKey();
+  const cert = sign(name, key.forgePublic, { key: key.forgeKey }, [
+    { name: "basicConstraints", cA: true, critical: true },
+    { name: "keyUsage", keyCertSign: true, cRLSign: true, critical: true },
   ]);
+  return { cert, key: key.forgeKey, pem: key.pem };
+}
+
+export function createTestPki(): TestPki {
+  const dir = mkdtempSync(join(tmpdir(), "fake-pki-"));
+  const { cert: caCert, key: caForgeKey, pem: caKeyPem } = newCa("fakes' test CA");
+  const caKey = { forgeKey: caForgeKey, pem: caKeyPem };
+  let otherCa: ReturnType<typeof newCa> | undefined;
+  const issueClient = (
+    cn: string,
+    issuer: { cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey },
+    prefix: string,
+  ) => {
+    const key = newKey();
+    const cert = sign(cn, key.forgePublic, issuer, [
+      { name: "basicConstraints", cA: false },
+      { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
+      { name: "extKeyUsage", clientAuth: true },
+    ]);
+    const pem = forge.pki.certificateToPem(cert);
+    const certFile = join(dir, `${prefix}${cn}.crt`);
+    const keyFile = join(dir, `${prefix}${cn}.key`);
+    writeFileSync(certFile, pem);
+    writeFileSync(keyFile, key.pem, { mode: 0o600 });
+    return { cert: pem, key: key.pem, certFile, keyFile };
+  };
   const ca = { cert: forge.pki.certificateToPem(caCert), key: caKey.pem };
   const caFile = join(dir, "ca.pem");
   writeFileSync(caFile, ca.cert);
   const serverKey = newKey();
   const serverCert = sign("localhost", serverKey.forgePublic, { cert: caCert, key: caKey.forgeKey }, [
     { name: "basicConstraints", cA: false },
+    { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
     { name: "extKeyUsage", serverAuth: true },
     {
       name: "subjectAltName",
@@ -80,18 +114,10 @@ export function createTestPki(): TestPki {
     ca,
     caFile,
     server,
-    client(cn) {
-      const key = newKey();
-      const cert = sign(cn, key.forgePublic, { cert: caCert, key: caKey.forgeKey }, [
-        { name: "basicConstraints", cA: false },
-        { name: "extKeyUsage", clientAuth: true },
-      ]);
-      const pem = forge.pki.certificateToPem(cert);
-      const certFile = join(dir, `${cn}.crt`);
-      const keyFile = join(dir, `${cn}.key`);
-      writeFileSync(certFile, pem);
-      writeFileSync(keyFile, key.pem, { mode: 0o600 });
-      return { cert: pem, key: key.pem, certFile, keyFile };
+    client: (cn) => issueClient(cn, { cert: caCert, key: caKey.forgeKey }, ""),
+    stranger(cn) {
+      otherCa ??= newCa("some other CA");
+      return issueClient(cn, otherCa, "stranger-");
     },
     cleanup() {
       rmSync(dir, { recursive: true, force: true });
