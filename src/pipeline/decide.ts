@@ -1,4 +1,4 @@
-import { type ImporterError, UNEXPECTED } from "../errors.js";
+import { ImporterError, UNEXPECTED } from "../errors.js";
 
 /** What the pipeline needs from the configuration to decide retry or dead letter. */
 export interface RetryPolicy {
@@ -30,4 +30,18 @@ export function shouldRetry(error: ImporterError, attempt: number, policy: Retry
   if (error.code === UNEXPECTED)
     return retryDelaySum(attempt, policy.retryDelaysMs) <= policy.unexpectedRetryMs;
   return true;
+}
+
+/**
+ * A retryable failure that is given up on says so, so `last_error` and the dead letter do not read like an import
+ * still waiting: "gave up after N attempts: <the last reason>". A permanent failure is its own reason.
+ */
+export function gaveUp(error: ImporterError, attempt: number): ImporterError {
+  if (!error.retryable) return error;
+  return new ImporterError(
+    error.errorClass,
+    error.code,
+    `gave up after ${attempt} attempt${attempt === 1 ? "" : "s"}: ${error.message}`,
+    { details: error.details, cause: error },
+  );
 }

@@ -25,7 +25,7 @@ import { tracer } from "../telemetry/tracing.js";
 import type { ArchiveTypeCache } from "./archive-types.js";
 import { advance, type ImportContext, type PipelineSettings } from "./context.js";
 import { crashPoint } from "./crash-hook.js";
-import { shouldRetry } from "./decide.js";
+import { gaveUp, shouldRetry } from "./decide.js";
 import { asksToRunAgain, recordedFailure } from "./failed-import.js";
 import { runImport, StepError } from "./run-import.js";
 import {
@@ -137,9 +137,10 @@ function giveUpOrRetry(deps: PipelineDeps, delivery: Delivery, error: ImporterEr
     logger.warn({ err: error, attempt: delivery.attempt }, "delivery failed; will retry");
     return { action: "retry", error, composeId };
   }
-  countDeadLetter(deps, error);
-  logger.error({ err: error, attempt: delivery.attempt }, "delivery failed; dead-lettered");
-  return { action: "dead-letter", error, composeId };
+  const failure = gaveUp(error, delivery.attempt);
+  countDeadLetter(deps, failure);
+  logger.error({ err: failure, attempt: delivery.attempt }, "delivery failed; dead-lettered");
+  return { action: "dead-letter", error: failure, composeId };
 }
 
 async function deliver(deps: PipelineDeps, delivery: Delivery, control: DeliveryControl): Promise<Outcome> {
@@ -318,7 +319,7 @@ async function settleFailure(
   // retry may cure is retried while attempts remain (the failure repeats, the refund is tried again); past
   // that the import ends failed, its reason naming the reservation left for a person.
   let refunded = false;
-  let failure = error;
+  let failure = gaveUp(error, delivery.attempt);
   // Its own reservation may turn out imported after all; composer's, taken back before the importer had its
   // own, cannot have been.
   const own = currentReservation(ctx);
@@ -344,7 +345,7 @@ async function settleFailure(
       failure = new ImporterError(
         error.errorClass,
         error.code,
-        `${error.message}; the reservation (Koji build ${reservation.buildId}) could not be refunded: ${refundFailure.message}`,
+        `${failure.message}; the reservation (Koji build ${reservation.buildId}) could not be refunded: ${refundFailure.message}`,
         { details: error.details, cause: error },
       );
     }

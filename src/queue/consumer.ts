@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage } from "amqplib";
 import { toImporterError } from "../errors.js";
@@ -286,7 +287,8 @@ export class QueueConsumer {
   ) {
     const properties = {
       contentType: message.properties.contentType,
-      messageId: message.properties.messageId,
+      // A publisher that set no message id gets one here, so each retry and dead letter can be named (dlq list).
+      messageId: message.properties.messageId ?? randomUUID(),
       timestamp: message.properties.timestamp,
     };
     if (outcome.action === "requeue") {

@@ -333,6 +333,9 @@ describe("dead letters", () => {
     const second = await http("GET", "/v1/dead-letters?limit=10");
     expect(second.json).toEqual(first.json);
     expect(await depth(names.deadLetterQueue)).toBe(3);
+    // Each shows its message id and its body, so a letter that is not even JSON can be read.
+    expect(first.json.items[0].message_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(first.json.items[0].body).toBe(JSON.stringify({ compose_id: ids[0] }));
   });
 
   it("replays chosen compose ids (dry run first), counting replays, and leaves the others", async () => {
@@ -348,7 +351,16 @@ describe("dead letters", () => {
       body: { compose_ids: [target], dry_run: true },
       token: TOKEN,
     });
-    expect(dry.json.moved.map((m: { compose_id: string }) => m.compose_id)).toEqual([target]);
+    expect(dry.json.moved).toBeUndefined();
+    expect(dry.json.would_move.map((m: { compose_id: string }) => m.compose_id)).toEqual([target]);
+    // A compose id with no dead letter is refused, and nothing moves, even beside one that has.
+    const stray = randomUUID();
+    const unknown = await http("POST", "/v1/dead-letters/replay", {
+      body: { compose_ids: [target, stray] },
+      token: TOKEN,
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.message).toBe(`no dead letter for compose ${stray}; nothing was moved or removed`);
     expect(await depth(names.deadLetterQueue)).toBe(3);
     const real = await http("POST", "/v1/dead-letters/replay", {
       body: { compose_ids: [target] },
@@ -375,6 +387,90 @@ describe("dead letters", () => {
   });
 });
 
+describe("dead letters by code, and dropping them", () => {
+  it("replays by error code, and refuses a code no dead letter has", async () => {
+    const [faulty, other] = [randomUUID(), randomUUID()];
+    await deadLetter(faulty, "Koji said no");
+    await publisher.publishRaw(names.deadLetterExchange, "", Buffer.from("not json"), {
+      "x-error-code": "EVENT_NOT_JSON",
+      "x-compose-id": other,
+    });
+    const none = await http("POST", "/v1/dead-letters/replay", { body: { code: "NOPE" }, token: TOKEN });
+    expect(none.status).toBe(404);
+    expect(none.json.message).toContain("no dead letter has error code NOPE");
+    const both = await http("POST", "/v1/dead-letters/replay", {
+      body: { code: "KOJI_FAULT", all: true },
+      token: TOKEN,
+    });
+    expect(both.status).toBe(400);
+    const moved = await http("POST", "/v1/dead-letters/replay", {
+      body: { code: "KOJI_FAULT" },
+      token: TOKEN,
+    });
+    expect(moved.json.moved.map((m: { compose_id: string }) => m.compose_id)).toEqual([faulty]);
+    expect(await depth(names.deadLetterQueue)).toBe(1);
+    await channel.purgeQueue(names.workQueue);
+  });
+
+  it("drops poison letters only with confirm: true, each logged in full first", async () => {
+    const poison = (await http("GET", "/v1/dead-letters")).json.items[0];
+    expect(poison.body).toBe("not json");
+    const unconfirmed = await http("POST", "/v1/dead-letters/drop", {
+      body: { code: "EVENT_NOT_JSON" },
+      token: TOKEN,
+    });
+    expect(unconfirmed.status).toBe(400);
+    expect(unconfirmed.json.details.field).toBe("body.confirm");
+    expect(
+      (await http("POST", "/v1/dead-letters/drop", { body: { all: true, confirm: true }, token: TOKEN }))
+        .status,
+    ).toBe(400);
+    expect(
+      (await http("POST", "/v1/dead-letters/drop", { body: { code: "EVENT_NOT_JSON", confirm: true } }))
+        .status,
+    ).toBe(401);
+    const dry = await http("POST", "/v1/dead-letters/drop", {
+      body: { code: "EVENT_NOT_JSON", dry_run: true },
+      token: TOKEN,
+    });
+    expect(dry.json.would_drop).toHaveLength(1);
+    expect(await depth(names.deadLetterQueue)).toBe(1);
+
+    const lines: string[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(line) });
+    const logged = await buildAdminServer(
+      {
+        pool,
+        amqp: adminAmqp,
+        names,
+        metrics: createMetrics(),
+        auth: bearerAuth(TOKEN, { read: "open", metrics: "open" }),
+        logger,
+      },
+      logger,
+    );
+    try {
+      const dropped = await logged.inject({
+        method: "POST",
+        url: "/v1/dead-letters/drop",
+        headers: { authorization: `Bearer ${TOKEN}` },
+        payload: { code: "EVENT_NOT_JSON", confirm: true },
+      });
+      expect(dropped.json().dropped.map((d: { compose_id: string }) => d.compose_id)).toEqual([
+        poison.compose_id,
+      ]);
+    } finally {
+      await logged.close();
+    }
+    expect(await depth(names.deadLetterQueue)).toBe(0);
+    const entry = lines
+      .map((line) => JSON.parse(line))
+      .find((l) => l.msg === "dead letter dropped by an operator");
+    expect(entry.dead_letter).toMatchObject({ body: "not json", compose_id: poison.compose_id });
+    expect(entry.headers["x-error-code"]).toBe("EVENT_NOT_JSON");
+  });
+});
+
 describe("/openapi.json", () => {
   it("is a valid OpenAPI 3 document listing every route", async () => {
     const doc = (await http("GET", "/openapi.json")).json;
@@ -392,6 +488,7 @@ describe("/openapi.json", () => {
         "/v1/builds/{koji_build_id}/images/{filename}",
         "/v1/dead-letters",
         "/v1/dead-letters/replay",
+        "/v1/dead-letters/drop",
       ].sort(),
     );
     expect(doc.paths["/v1/imports/{compose_id}/retry"].post.security).toEqual([{ bearer: [] }]);

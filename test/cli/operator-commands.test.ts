@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Channel } from "amqplib";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TopologyNames } from "../../src/queue/index.js";
+import { EventPublisher, type TopologyNames } from "../../src/queue/index.js";
 import { parseComposeFinishedEvent } from "../../src/schemas/event.js";
 import { createPool, recordEvent, runMigrations } from "../../src/store/index.js";
 import { COMPOSES, loadCompose } from "../fixtures/composes.js";
@@ -102,6 +102,24 @@ describe("SRE commands", () => {
     await channel.purgeQueue(names.workQueue);
   }, 60_000);
 
+  it("status shows a message repeated over attempts once in the attempt table", async () => {
+    const id = await seedFailed();
+    const long = `waiting for uploads: ${Array.from({ length: 20 }, (_, i) => `image-${i}.qcow2`).join(", ")}`;
+    for (const attempt of [1, 2, 3]) {
+      await pool.query(
+        "INSERT INTO import_attempts (compose_id, attempt, step, outcome, error_code, error_message, started_at) VALUES ($1, $2, 'check-uploads', 'retryable', 'KOJI_UPLOAD_WAITING', $3, now())",
+        [id, attempt, long],
+      );
+    }
+    await pool.query("UPDATE imports SET last_error = $2 WHERE compose_id = $1", [
+      id,
+      `gave up after 3 attempts: ${long}`,
+    ]);
+    const shown = (await cli("status", id)).stdout;
+    expect(shown.split(long)).toHaveLength(2);
+    expect(shown).toContain("(as attempt 1)");
+  });
+
   it("imports list takes the HTTP API's filters and pages with its cursor", async () => {
     const server = "https://other-hub.example.org/kojihub";
     const ids = [await seedFailed({ koji_server: server }), await seedFailed({ koji_server: server })];
@@ -145,6 +163,62 @@ describe("SRE commands", () => {
     expect((await cli("status", "not-an-id")).code).toBe(2);
     expect((await cli("retry", "--force", "00000000-0000-4000-8000-000000000000")).code).toBe(2);
     expect((await cli("status", "--verbose")).code).toBe(2);
+  }, 120_000);
+});
+
+describe("dead letters", () => {
+  it("list shows ids and bodies; replay by id or code; an unknown id is an error; drop needs --yes", async () => {
+    const [known, poisonId] = [randomUUID(), randomUUID()];
+    const publisher = await EventPublisher.open(testAmqpUrl());
+    const longBody = JSON.stringify({ compose_id: known, padding: "x".repeat(200) });
+    await publisher.publishRaw(names.deadLetterExchange, "", Buffer.from(longBody), {
+      "x-compose-id": known,
+      "x-error-code": "KOJI_FAULT",
+      "x-death-reason": "no",
+    });
+    await publisher.publishRaw(names.deadLetterExchange, "", Buffer.from("not json at all"), {
+      "x-compose-id": poisonId,
+      "x-error-code": "EVENT_NOT_JSON",
+    });
+    await publisher.close();
+
+    const listed = JSON.parse((await cli("dlq", "list", "--json")).stdout).items;
+    expect(listed[0]).toMatchObject({ compose_id: known, body: longBody, message_id: expect.any(String) });
+    const people = (await cli("dlq", "list")).stdout;
+    expect(people).toContain("not json at all");
+    expect(people).toContain(listed[0].message_id);
+    expect(people).not.toContain(longBody);
+
+    const stray = randomUUID();
+    const unknown = await cli("dlq", "replay", stray, "--dry-run");
+    expect(unknown.code).toBe(1);
+    expectOneLine(unknown.stderr, `no dead letter for compose ${stray}`);
+    const dry = JSON.parse((await cli("dlq", "replay", known, "--dry-run", "--json")).stdout);
+    expect(dry).toMatchObject({ dry_run: true, would_move: [{ compose_id: known }] });
+    expect(dry.moved).toBeUndefined();
+
+    const unconfirmed = await cli("dlq", "drop", "--code", "EVENT_NOT_JSON");
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain("add --yes");
+    expect((await channel.checkQueue(names.deadLetterQueue)).messageCount).toBe(2);
+    const dropped = await cli("dlq", "drop", "--code", "EVENT_NOT_JSON", "--yes", "--json");
+    expect(dropped.code).toBe(0);
+    expect(JSON.parse(dropped.stdout).dropped.map((d: { compose_id: string }) => d.compose_id)).toEqual([
+      poisonId,
+    ]);
+    // Logged in full before it went: the whole letter can still be read from the log.
+    const logged = dropped.stderr
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line))
+      .find((line) => line.msg === "dead letter dropped by an operator");
+    expect(logged.dead_letter.body).toBe("not json at all");
+
+    const replayed = await cli("dlq", "replay", "--code", "KOJI_FAULT");
+    expect(replayed.stdout).toContain("moved 1 message(s)");
+    expect((await channel.checkQueue(names.deadLetterQueue)).messageCount).toBe(0);
+    expect((await channel.checkQueue(names.workQueue)).messageCount).toBe(1);
+    await channel.purgeQueue(names.workQueue);
   }, 120_000);
 });
 

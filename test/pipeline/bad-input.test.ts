@@ -436,6 +436,13 @@ describe("malformed and hostile input ends on its first attempt, before Koji is 
     if (koji === "untouched") expect(called).toEqual([]);
     else expect(called.map(([method]) => method).filter((m) => BUILD_CALLS.includes(m))).toEqual([]);
   });
+
+  it("a message its publisher gave no message id gets one, so `dlq list` can name it", async () => {
+    h.publisher.channel.publish(h.config.AMQP_EXCHANGE, h.config.AMQP_ROUTING_KEY, Buffer.from("nope"));
+    await h.publisher.channel.waitForConfirms();
+    const dead = await h.nextDeadLetter();
+    expect(dead.properties.messageId).toMatch(/^[0-9a-f-]{36}$/);
+  });
 });
 
 describe("and the worker keeps running", () => {

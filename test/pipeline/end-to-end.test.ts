@@ -94,6 +94,19 @@ describe("the import, end to end", () => {
     expect(row).toMatchObject({ state: "failed", last_error_code: "COMPOSE_FAILED" });
   });
 
+  it("a compose that stays pending past the attempt limit fails saying it gave up, with the last reason", async () => {
+    const { composeId, event } = await h.prepareCompose();
+    const bodies = loadCompose(COMPOSES.success);
+    const pending = { ...bodies.status, status: "pending", image_status: { status: "building" } };
+    const notYet = { ...bodies.manifests, manifests: [null, null] };
+    h.composer.addCompose(composeId, { status: pending, logs: bodies.logs, manifests: notYet });
+    await h.publish(event);
+    const row = await h.waitForState(composeId, ["imported", "failed", "refunded"], 20_000);
+    expect(row).toMatchObject({ state: "failed", last_error_code: "COMPOSER_NOT_FINISHED" });
+    // MAX_ATTEMPTS is 6 in the harness: not "still pending" as if it would be tried again.
+    expect(row.last_error).toMatch(/^gave up after 6 attempts: /);
+  });
+
   it("a compose still pending, whose manifests are not made yet, is retried until composer has it", async () => {
     const { composeId, event } = await h.prepareCompose();
     const bodies = loadCompose(COMPOSES.success);

@@ -12,6 +12,8 @@ export interface DeadLetterSummary {
   last_failure_at: string | null;
   replayed: number;
   message_id: string | null;
+  /** The message as it arrived, as UTF-8 text (an event that is not JSON can be read here). */
+  body: string;
 }
 
 function text(value: unknown): string | null {
@@ -44,5 +46,6 @@ export function describeDeadLetter(message: Message): DeadLetterSummary {
     last_failure_at: text(headers["x-last-failure-at"]),
     replayed: replaysOf(headers),
     message_id: text(message.properties.messageId),
+    body: message.content.toString("utf8"),
   };
 }

@@ -1,15 +1,27 @@
-import type { ConfirmChannel, GetMessage } from "amqplib";
+import type { ConfirmChannel } from "amqplib";
 import { publishConfirmed } from "../confirmed-publish.js";
 import { ATTEMPT_HEADER, REPLAYED_HEADER, replaysOf, withoutDeliveryCount } from "../delivery.js";
-import { composeIdOf, type DeadLetterSummary, describeDeadLetter } from "./describe.js";
+import type { DeadLetterSummary } from "./describe.js";
+import { type DeadLetterSelection, takeDeadLetters } from "./select.js";
 
 export interface ReplayRequest {
   composeIds?: readonly string[];
+  code?: string;
   all?: boolean;
   dryRun?: boolean;
   limit?: number;
   /** Called after each message is moved; tests use it to stop a replay half-way. */
   onMoved?: (moved: number) => void;
+}
+
+export function selectionOf(request: {
+  composeIds?: readonly string[];
+  code?: string;
+  all?: boolean;
+}): DeadLetterSelection {
+  if (request.all === true) return { all: true };
+  if (request.code !== undefined) return { code: request.code };
+  return { composeIds: request.composeIds ?? [] };
 }
 
 /**
@@ -23,22 +35,11 @@ export async function replayDeadLetters(
   queues: { deadLetterQueue: string; workQueue: string },
   request: ReplayRequest,
 ): Promise<DeadLetterSummary[]> {
-  const wanted = new Set(request.composeIds ?? []);
-  const matches = (message: GetMessage) => request.all === true || wanted.has(composeIdOf(message) ?? "");
-  const limit = request.limit ?? Number.POSITIVE_INFINITY;
-  // Only messages present at the start are visited: the loop ends even while new dead letters arrive.
-  const { messageCount } = await channel.checkQueue(queues.deadLetterQueue);
-  const kept: GetMessage[] = [];
-  const moved: DeadLetterSummary[] = [];
-  try {
-    for (let visited = 0; visited < messageCount && moved.length < limit; visited++) {
-      const message = await channel.get(queues.deadLetterQueue, { noAck: false });
-      if (message === false) break;
-      if (!matches(message) || request.dryRun) {
-        kept.push(message);
-        if (matches(message)) moved.push(describeDeadLetter(message));
-        continue;
-      }
+  return takeDeadLetters(channel, queues.deadLetterQueue, selectionOf(request), {
+    ...(request.limit !== undefined ? { limit: request.limit } : {}),
+    ...(request.dryRun !== undefined ? { dryRun: request.dryRun } : {}),
+    ...(request.onMoved ? { onTaken: request.onMoved } : {}),
+    act: async (message) => {
       // A dead letter from before the delivery count was folded into x-attempts may still carry it.
       const headers = withoutDeliveryCount(message.properties.headers ?? {});
       await publishConfirmed(channel, "", queues.workQueue, message.content, {
@@ -46,12 +47,6 @@ export async function replayDeadLetters(
         messageId: message.properties.messageId,
         headers: { ...headers, [ATTEMPT_HEADER]: 1, [REPLAYED_HEADER]: replaysOf(headers) + 1 },
       });
-      channel.ack(message);
-      moved.push(describeDeadLetter(message));
-      request.onMoved?.(moved.length);
-    }
-  } finally {
-    for (const message of kept) channel.nack(message, false, true);
-  }
-  return moved;
+    },
+  });
 }
