@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { CgMetadata } from "../../src/schemas/cg-metadata.js";
@@ -9,7 +9,7 @@ import { describeRealHub } from "./realhub.js";
 /** A real worker is killed this long into CGImport (the issue measured 1 s) and restarted at once. */
 const KILL_AFTER_MS = 1000;
 /** The first image of the composes killed during CGImport: the hub checksums it inside CGImport (seconds). */
-const BIG_IMAGE_BYTES = Number(process.env.REALHUB_BIG_IMAGE_BYTES ?? 512 * 1024 ** 2);
+const BIG_IMAGE_BYTES = Number(process.env.REALHUB_BIG_IMAGE_BYTES ?? 1024 ** 3);
 
 await describeRealHub("the importer against the real Koji hub", (hub) => {
   let h: RealHubHarness;
@@ -148,6 +148,15 @@ await describeRealHub("the importer against the real Koji hub", (hub) => {
       if (source === "composer") expect(row.koji_build_id).toBe(compose.reservation?.build_id);
       expect(await h.koji.getBuild(compose.nvr)).toMatchObject({ id: row.koji_build_id, state: 1 });
       expect(await h.deadLetterCount()).toBe(dead);
+      // The restarted worker found the CGImport still running and waited for it.
+      const restartedLog = readFileSync(worker.logFile, "utf8");
+      expect(restartedLog).toContain(`"compose_id":"${compose.composeId}"`);
+      expect(
+        restartedLog
+          .split("\n")
+          .some((line) => line.includes(compose.composeId) && line.includes("waiting for it")),
+        "the restarted worker should have waited for the running CGImport (raise REALHUB_BIG_IMAGE_BYTES)",
+      ).toBe(true);
       // The hub's own account: no second CGImport of the reservation was refused, no refund was tried.
       const log = hubLogSince(hub().errorLog, logOffset);
       expect(log).not.toContain(

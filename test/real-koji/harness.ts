@@ -27,6 +27,8 @@ const CLI = `${ROOT}dist/cli.js`;
 /** A worker process of the built service (`node dist/cli.js worker`), its log in a file of the run's own. */
 export interface WorkerProcess {
   child: ChildProcess;
+  /** Its pino log, one JSON line each. */
+  logFile: string;
   /** The exit signal or code. */
   exited: Promise<NodeJS.Signals | number | null>;
   kill(signal?: NodeJS.Signals): Promise<NodeJS.Signals | number | null>;
@@ -135,7 +137,8 @@ export async function createRealHubHarness(
     koji,
     startWorker(overrides = {}) {
       workerCount += 1;
-      const log = createWriteStream(`${logDir}/${prefix}.worker-${workerCount}.log`);
+      const logFile = `${logDir}/${prefix}.worker-${workerCount}.log`;
+      const log = createWriteStream(logFile);
       const child = spawn(process.execPath, [CLI, "worker"], {
         cwd: ROOT,
         env: { ...process.env, ...env, ...overrides },
@@ -148,6 +151,7 @@ export async function createRealHubHarness(
       );
       const worker: WorkerProcess = {
         child,
+        logFile,
         exited,
         kill(signal = "SIGTERM") {
           if (child.exitCode === null && child.signalCode === null) child.kill(signal);
