@@ -1,6 +1,6 @@
-# osbuild-koji-importer: build with the full Node 20 image, run on the minimal one with production dependencies.
-ARG BUILD_IMAGE=registry.access.redhat.com/ubi9/nodejs-20:latest
-ARG RUNTIME_IMAGE=registry.access.redhat.com/ubi9/nodejs-20-minimal:latest
+# osbuild-koji-importer: build with the full Node.js 24 (LTS) image, run on the minimal one with production dependencies.
+ARG BUILD_IMAGE=registry.access.redhat.com/ubi9/nodejs-24:latest
+ARG RUNTIME_IMAGE=registry.access.redhat.com/ubi9/nodejs-24-minimal:latest
 
 FROM ${BUILD_IMAGE} AS build
 USER 0
@@ -15,7 +15,9 @@ COPY src ./src
 RUN npm run build && npm ci --omit=dev --no-audit --no-fund && node -e "require('kerberos')"
 
 FROM ${RUNTIME_IMAGE} AS runtime
-ARG VERSION=0.1.0
+# The version lives in package.json alone (the service reads it there at run time); the label takes it from the
+# build: --build-arg VERSION="$(node -p "require('./package.json').version")".
+ARG VERSION=unset
 ARG SOURCE=https://github.com/osbuild/osbuild-koji-importer
 LABEL org.opencontainers.image.title="osbuild-koji-importer" \
       org.opencontainers.image.description="Imports finished osbuild-composer Koji composes into Koji (CGImport)" \

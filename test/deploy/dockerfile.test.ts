@@ -88,4 +88,22 @@ describe("Dockerfile", () => {
       expect(copiedAt < (smoke?.line ?? -1)).toBe(true);
     });
   });
+
+  it("builds and runs on a supported Node.js LTS, the one package.json's engines name", () => {
+    const images = instructions
+      .filter(keyword("ARG"))
+      .map((i) => i.getArgumentsContent() ?? "")
+      .filter((a) => /_IMAGE=/.test(a));
+    expect(images).toHaveLength(2);
+    for (const image of images) expect(image).toMatch(/\/nodejs-(22|24)(-minimal)?:/);
+    const engines = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).engines
+      .node;
+    expect(engines).not.toMatch(/20/);
+    expect(engines).toMatch(/22|24/);
+  });
+
+  it("writes no version by hand: package.json is the one place", () => {
+    const version = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version;
+    expect(text).not.toContain(version);
+  });
 });
