@@ -30,15 +30,36 @@ describe.skipIf(bin === undefined)("a broker outage while results are pending", 
   it("results committed while the broker is down are published once it is back", async () => {
     await h.startWorker();
     const composes = await Promise.all(Array.from({ length: 3 }, () => h.prepareCompose()));
-    // Composer answers slowly, so the imports are in flight when the broker goes and finish while it is away.
-    for (const { composeId } of composes)
-      h.composer.injectFault(composeId, { kind: "slow", delayMs: 5000, endpoint: "status" });
+    const ids = composes.map(({ composeId }) => composeId);
+    // Composer answers slowly, so the test can lock the import rows before the pipeline's next state change:
+    // the imports then wait on the lock, whatever the machine's speed, until the broker is gone.
+    for (const composeId of ids)
+      h.composer.injectFault(composeId, { kind: "slow", delayMs: 2000, endpoint: "status" });
     for (const { event } of composes) await h.publish(event);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    await broker.stopApp();
-    const early = await h.pool.query("SELECT count(*)::int AS n FROM imports WHERE state = 'imported'");
-    expect(early.rows[0].n, "imports finished before the broker went").toBe(0);
-    for (const { composeId } of composes) await h.waitForState(composeId, ["imported"], 30_000);
+    const gate = await h.pool.connect();
+    try {
+      await gate.query("BEGIN");
+      const end = Date.now() + 30_000;
+      for (;;) {
+        const locked = await gate.query(
+          "SELECT state FROM imports WHERE compose_id = ANY($1::uuid[]) FOR UPDATE",
+          [ids],
+        );
+        if (locked.rows.length === ids.length) {
+          expect(locked.rows.map((r) => r.state)).not.toContain("imported");
+          break;
+        }
+        if (Date.now() > end) throw new Error("the events were not recorded");
+        await gate.query("ROLLBACK");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await gate.query("BEGIN");
+      }
+      await broker.stopApp();
+    } finally {
+      await gate.query("ROLLBACK");
+      gate.release();
+    }
+    for (const composeId of ids) await h.waitForState(composeId, ["imported"], 60_000);
     // Committed, not published: the relay keeps them while it cannot reach the broker.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect((await outboxBacklog(h.pool)).pending).toBe(composes.length);
@@ -47,7 +68,7 @@ describe.skipIf(bin === undefined)("a broker outage while results are pending", 
     const got = await results.take(composes.length, 60_000);
     got.push(...(await results.drainFor(500)));
     expect(new Set(got.map((r) => r.messageId))).toEqual(
-      new Set(composes.map(({ composeId }) => `${composeId}:imported`)),
+      new Set(ids.map((composeId) => `${composeId}:imported`)),
     );
     expect(got).toHaveLength(composes.length);
     expect((await outboxBacklog(h.pool)).pending).toBe(0);
