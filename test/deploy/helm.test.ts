@@ -119,6 +119,7 @@ describe.skipIf(!helmBin && process.env.CI !== "true")("Helm chart through helm"
       "ImporterDeadLettersGrowing",
       "ImporterNoImportWhileEventsWait",
       "ImporterNotReady",
+      "ImporterOutboxNotDraining",
       "ImporterRetryQueuesGrowing",
     ]);
     const dashboard = docs.find((d) => d.metadata.name.endsWith("-dashboard"));
