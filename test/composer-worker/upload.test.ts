@@ -6,12 +6,12 @@ import { KojiTransport } from "../../src/koji/transport.js";
 import { adler32Hex } from "../fakes/adler32.js";
 import { uploadDirectory, uploadFile } from "../fakes/composer-worker/upload.js";
 import { UploadClient, UploadingKojiSession } from "../fakes/composer-worker/upload-client.js";
+import { type FakeKojiHub, type RecordedRequest, startFakeKojiHub } from "../fakes/koji/server.js";
 import { createTestPki, type TestPki } from "../fakes/pki.js";
-import { MiniHub, type RecordedRequest } from "../koji/support/mini-hub.js";
 import { caught } from "../support/caught.js";
 
 let pki: TestPki;
-let hub: MiniHub;
+let hub: FakeKojiHub;
 let transport: KojiTransport;
 let client: UploadClient;
 let dirCounter = 0;
@@ -19,8 +19,8 @@ let dirCounter = 0;
 beforeAll(async () => {
   pki = createTestPki();
   const user = pki.client("osbuild");
-  hub = new MiniHub({ server: pki.server, ca: pki.ca.cert });
-  await hub.start();
+  hub = await startFakeKojiHub({ pki });
+  hub.grant("osbuild");
   transport = await KojiTransport.create({
     tls: { certFile: user.certFile, keyFile: user.keyFile, caFile: pki.caFile },
     timeoutMs: 5000,
@@ -32,7 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await transport.close();
-  await hub.stop();
+  await hub.close();
   pki.cleanup();
 });
 
@@ -75,7 +75,7 @@ describe("Koji raw uploads", () => {
       source: pieces(data),
       chunkBytes,
     });
-    expect(hub.files.get(`${directory}/image.qcow2`)).toEqual(data);
+    expect(hub.uploadedFile(directory, `image.qcow2`)).toEqual(data);
     expect(result).toMatchObject({
       size,
       checksumType: "md5",
@@ -109,7 +109,8 @@ describe("Koji raw uploads", () => {
       chunkBytes: 1024 * 1024,
     });
     expect(result.chunks).toBe(3);
-    expect(hub.files.get(`${directory}/big.raw`)).toEqual(data);
+    // Buffer.equals: a deep toEqual over 2 MiB walks it byte by byte and takes tens of seconds on a busy machine.
+    expect(hub.uploadedFile(directory, "big.raw")?.equals(data)).toBe(true);
     const sent = uploadsOf(directory, "big.raw");
     expect(sent.map((r) => r.headers["content-length"])).toEqual(["1048576", "1048576", "333"]);
     expect(sent.every((r) => r.headers["transfer-encoding"] === undefined)).toBe(true);
@@ -151,7 +152,7 @@ describe("Koji raw uploads", () => {
   ])("resends a chunk at the same offset after %s", async (_name, injection) => {
     const data = randomBytes(4096 + 100);
     const directory = freshDir();
-    hub.inject(isChunk(directory, 2048), injection);
+    hub.inject.request(isChunk(directory, 2048), injection);
     const result = await uploadFile(client, {
       directory,
       filename: "f.img",
@@ -160,7 +161,7 @@ describe("Koji raw uploads", () => {
       retryDelayMs: 1,
     });
     expect(result.resends).toBe(1);
-    expect(hub.files.get(`${directory}/f.img`)).toEqual(data);
+    expect(hub.uploadedFile(directory, `f.img`)).toEqual(data);
     // After a resend the hub re-reads the whole file for its adler32, as Koji's own client asks it to.
     expect(hub.calls("checkUpload").at(-1)?.params).toEqual([
       directory,
@@ -179,7 +180,7 @@ describe("Koji raw uploads", () => {
 
   it("fails without resending on a permanent fault, naming the hub's message", async () => {
     const directory = freshDir();
-    hub.inject(isChunk(directory, 1024), { fault: [1000, "Invalid upload directory, not owner: x"] });
+    hub.inject.request(isChunk(directory, 1024), { fault: [1000, "Invalid upload directory, not owner: x"] });
     const error = await caught(
       uploadFile(client, {
         directory,
@@ -196,7 +197,7 @@ describe("Koji raw uploads", () => {
 
   it("stops after the bounded resends, with the last error", async () => {
     const directory = freshDir();
-    for (let i = 0; i < 3; i++) hub.inject(isChunk(directory, 0), { status: 503 });
+    for (let i = 0; i < 3; i++) hub.inject.request(isChunk(directory, 0), { status: 503 });
     const error = await caught(
       uploadFile(client, {
         directory,
@@ -243,7 +244,7 @@ describe("Koji raw uploads", () => {
 
   it("fails the upload when the hub's file is not what was sent", async () => {
     const short = freshDir();
-    hub.inject((r) => r.method === "checkUpload" && r.params[0] === short, {
+    hub.inject.request((r) => r.method === "checkUpload" && r.params[0] === short, {
       reply: { size: 2, mtime: 1.5 },
     });
     const error = await caught(
@@ -256,7 +257,7 @@ describe("Koji raw uploads", () => {
     );
     expect(error.code).toBe("KOJI_UPLOAD_VERIFY");
     const garbled = freshDir();
-    hub.inject((r) => r.method === "checkUpload" && r.params[0] === garbled, {
+    hub.inject.request((r) => r.method === "checkUpload" && r.params[0] === garbled, {
       reply: { size: 3, mtime: 1.5, sumlength: 3, hexdigest: "00000001" },
     });
     const wrongDigest = await caught(
@@ -289,7 +290,7 @@ describe("Koji raw uploads", () => {
   it("uploads the files of one directory side by side, never two chunks of one file at once", async () => {
     const directory = freshDir();
     const contents = Array.from({ length: 5 }, (_, i) => randomBytes(3000 + i * 1000));
-    hub.inject(isChunk(directory, 1024), { delayMs: 30 });
+    hub.inject.request(isChunk(directory, 1024), { delayMs: 30 });
     const results = await uploadDirectory(client, {
       directory,
       chunkBytes: 1024,
@@ -298,7 +299,7 @@ describe("Koji raw uploads", () => {
     });
     expect(results.map((r) => r.filename)).toEqual(["f0.raw", "f1.raw", "f2.raw", "f3.raw", "f4.raw"]);
     contents.forEach((data, i) => {
-      expect(hub.files.get(`${directory}/f${i}.raw`)).toEqual(data);
+      expect(hub.uploadedFile(directory, `f${i}.raw`)).toEqual(data);
       const offsets = uploadsOf(directory, `f${i}.raw`).map((r) => Number(r.query.offset));
       expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
     });
@@ -306,7 +307,7 @@ describe("Koji raw uploads", () => {
 
   it("stops starting files after the first failure and reports it", async () => {
     const directory = freshDir();
-    hub.inject(isChunk(directory, 0), { fault: [1000, "Invalid upload filename: .hidden"] });
+    hub.inject.request(isChunk(directory, 0), { fault: [1000, "Invalid upload filename: .hidden"] });
     let opened = 0;
     const error = await caught(
       uploadDirectory(client, {

@@ -11,29 +11,29 @@ import { KojiFault } from "../../src/koji/faults.js";
 import { KojiHubs } from "../../src/koji/hubs.js";
 import { KojiSession } from "../../src/koji/session.js";
 import { KojiTransport } from "../../src/koji/transport.js";
+import { type FakeKojiHub, startFakeKojiHub } from "../fakes/koji/server.js";
 import { createTestPki, type TestPki } from "../fakes/pki.js";
 import { caught } from "../support/caught.js";
-import { MiniHub } from "./support/mini-hub.js";
 
 let pki: TestPki;
-let hub: MiniHub;
+let hub: FakeKojiHub;
 let user: ReturnType<TestPki["client"]>;
 const open: { close(): Promise<void> }[] = [];
 
 beforeAll(async () => {
   pki = createTestPki();
   user = pki.client("osbuild");
-  hub = new MiniHub({ server: pki.server, ca: pki.ca.cert });
-  await hub.start();
+  hub = await startFakeKojiHub({ pki });
+  hub.grant("osbuild");
 });
 
 afterAll(async () => {
-  await hub.stop();
+  await hub.close();
   pki.cleanup();
 });
 
 afterEach(async () => {
-  hub.headerAuth = true;
+  hub.settings.queryAuth = false;
   await Promise.all(open.splice(0).map((o) => o.close()));
 });
 
@@ -73,7 +73,7 @@ describe("Koji session over HTTPS", () => {
   });
 
   it("falls back to session-id, session-key and callnum query args when the hub does not offer header auth", async () => {
-    hub.headerAuth = false;
+    hub.settings.queryAuth = true;
     const mark = hub.requests.length;
     const client = await newClient();
     await client.getLoggedInUser();
@@ -113,8 +113,8 @@ describe("Koji session over HTTPS", () => {
 
   it("gives up when a fresh session expires at once, with a retryable KOJI_FAULT", async () => {
     const client = await newClient();
-    hub.inject((r) => r.method === "getLoggedInUser", { fault: [1007, "session expired"] });
-    hub.inject((r) => r.method === "getLoggedInUser", { fault: [1007, "session expired"] });
+    hub.inject.request((r) => r.method === "getLoggedInUser", { fault: [1007, "session expired"] });
+    hub.inject.request((r) => r.method === "getLoggedInUser", { fault: [1007, "session expired"] });
     const error = await caught(client.getLoggedInUser());
     expect(error).toBeInstanceOf(KojiFault);
     expect(error.details).toMatchObject({ faultCode: 1007, faultName: "AuthExpired" });
@@ -124,14 +124,14 @@ describe("Koji session over HTTPS", () => {
   it("logs in again when the hub no longer knows the session", async () => {
     const client = await newClient();
     await client.getLoggedInUser();
-    hub.sessions.clear();
+    hub.state.sessions.clear();
     expect((await client.getLoggedInUser())?.name).toBe("osbuild");
     expect(client.session.loginCount).toBe(2);
   });
 
   it("surfaces hub faults as typed errors with the hub's text", async () => {
     const client = await newClient();
-    hub.inject((r) => r.method === "CGInitBuild", {
+    hub.inject.request((r) => r.method === "CGInitBuild", {
       fault: [1000, "Build already exists (id=1, state=COMPLETE): {'name': 'x'}"],
     });
     const error = await caught(client.CGInitBuild({ name: "x", version: "1", release: "1" }));
@@ -144,7 +144,7 @@ describe("Koji session over HTTPS", () => {
   it("resends after a SequenceError with a fresh callnum", async () => {
     const client = await newClient();
     await client.getLoggedInUser();
-    hub.inject((r) => r.method === "CGInitBuild", { fault: [1008, "5 > 1 (session 1)"] });
+    hub.inject.request((r) => r.method === "CGInitBuild", { fault: [1008, "5 > 1 (session 1)"] });
     const mark = hub.requests.length;
     await client.CGInitBuild({ name: "seq", version: "1", release: "1" });
     expect(since(mark).map((r) => r.callnum)).toEqual([1, 2]);
@@ -153,11 +153,15 @@ describe("Koji session over HTTPS", () => {
   it("a RetryError (this callnum committed before): a read goes out again with a fresh callnum, a committing call is uncertain", async () => {
     const client = await newClient();
     await client.getLoggedInUser();
-    hub.inject((r) => r.method === "getBuild", { fault: [1009, "unable to retry call 1 (method getBuild)"] });
+    hub.inject.request((r) => r.method === "getBuild", {
+      fault: [1009, "unable to retry call 1 (method getBuild)"],
+    });
     const mark = hub.requests.length;
     expect(await client.getBuild(999)).toBeNull();
     expect(since(mark).map((r) => r.callnum)).toEqual([1, 2]);
-    hub.inject((r) => r.method === "CGImport", { fault: [1009, "unable to retry call 3 (method CGImport)"] });
+    hub.inject.request((r) => r.method === "CGImport", {
+      fault: [1009, "unable to retry call 3 (method CGImport)"],
+    });
     const error = await caught(client.CGImport("{}", "dir", "tok"));
     expect(error.code).toBe("KOJI_COMMIT_UNCERTAIN");
     expect(error.details).toMatchObject({ method: "CGImport", callnum: 3, causeCode: "KOJI_FAULT" });
@@ -167,7 +171,7 @@ describe("Koji session over HTTPS", () => {
   it("never resends a committing call whose reply was lost; says the state must be checked", async () => {
     const client = await newClient();
     await client.getLoggedInUser();
-    hub.inject((r) => r.method === "CGInitBuild", { dropAfter: true });
+    hub.inject.request((r) => r.method === "CGInitBuild", { dropAfter: true });
     const mark = hub.requests.length;
     const error = await caught(client.CGInitBuild({ name: "lost", version: "1", release: "1" }));
     expect(error.code).toBe("KOJI_COMMIT_UNCERTAIN");
@@ -182,9 +186,9 @@ describe("Koji session over HTTPS", () => {
 
   it("treats a proxy's 502 on CGImport as uncertain, and a 403 as a plain refusal", async () => {
     const client = await newClient();
-    hub.inject((r) => r.method === "CGImport", { status: 502 });
+    hub.inject.request((r) => r.method === "CGImport", { status: 502 });
     expect((await caught(client.CGImport("{}", "dir", "tok"))).code).toBe("KOJI_COMMIT_UNCERTAIN");
-    hub.inject((r) => r.method === "CGImport", { status: 403 });
+    hub.inject.request((r) => r.method === "CGImport", { status: 403 });
     const refused = await caught(client.CGImport("{}", "dir", "tok"));
     expect(refused.code).toBe("KOJI_HTTP_STATUS");
     expect(refused.retryable).toBe(false);
@@ -194,8 +198,8 @@ describe("Koji session over HTTPS", () => {
   it("resends a read-only call after a dropped connection or a 503, each time with a new callnum", async () => {
     const client = await newClient();
     await client.getLoggedInUser();
-    hub.inject((r) => r.method === "getBuild", { dropBefore: true });
-    hub.inject((r) => r.method === "getBuild", { status: 503 });
+    hub.inject.request((r) => r.method === "getBuild", { dropBefore: true });
+    hub.inject.request((r) => r.method === "getBuild", { status: 503 });
     const mark = hub.requests.length;
     expect(await client.getBuild(999)).toBeNull();
     expect(since(mark).map((r) => r.callnum)).toEqual([1, 2, 3]);
@@ -210,16 +214,16 @@ describe("Koji session over HTTPS", () => {
     const session = new KojiSession({ hubUrl: hub.url, transport, authenticator: sslAuthenticator() });
     await session.call("getAPIVersion");
     // undici checks its timeouts about once a second: the delay is well beyond that.
-    hub.inject((r) => r.method === "getAPIVersion", { delayMs: 2_000 });
+    hub.inject.request((r) => r.method === "getAPIVersion", { delayMs: 2_000 });
     expect(await session.call("getAPIVersion", [], { timeoutMs: 5_000 })).toBe(1);
-    hub.inject((r) => r.method === "getAPIVersion", { delayMs: 2_000 });
+    hub.inject.request((r) => r.method === "getAPIVersion", { delayMs: 2_000 });
     await expect(session.call("getAPIVersion", [], { retries: 0 })).rejects.toThrow(/timeout|Timeout/);
   });
 
   it("tries the login again after a dropped connection or a 503, as any other call", async () => {
     const client = await newClient();
-    hub.inject((r) => r.method === "sslLogin", { dropBefore: true });
-    hub.inject((r) => r.method === "sslLogin", { status: 503 });
+    hub.inject.request((r) => r.method === "sslLogin", { dropBefore: true });
+    hub.inject.request((r) => r.method === "sslLogin", { status: 503 });
     const mark = hub.requests.length;
     expect((await client.getLoggedInUser())?.name).toBe("osbuild");
     expect(since(mark).map((r) => r.method)).toEqual(["sslLogin", "sslLogin", "sslLogin", "getLoggedInUser"]);
@@ -233,12 +237,15 @@ describe("Koji session over HTTPS", () => {
     expect((await client.getBuild(build_id))?.state).toBe(3);
     const refund = hub.calls("CGRefundBuild").at(-1);
     expect(refund?.params).toEqual(["osbuild", build_id, token, 3]);
-    expect(await client.cancelBuild(build_id)).toBe(true);
+    // Koji cancels only a BUILDING build; a refunded one is left as it is.
+    expect(await client.cancelBuild(build_id)).toBe(false);
+    const other = await client.CGInitBuild({ name: "refund", version: "1", release: "2" });
+    expect(await client.cancelBuild(other.build_id)).toBe(true);
   });
 
   it("names the field when a reply does not have the expected shape", async () => {
     const client = await newClient();
-    hub.inject((r) => r.method === "CGInitBuild", { reply: { build_id: "seven", token: "t" } });
+    hub.inject.request((r) => r.method === "CGInitBuild", { reply: { build_id: "seven", token: "t" } });
     const error = await caught(client.CGInitBuild({ name: "bad", version: "1", release: "1" }));
     expect(error.code).toBe("KOJI_INVALID_RESPONSE");
     expect(error.message).toContain("build_id");
@@ -246,7 +253,7 @@ describe("Koji session over HTTPS", () => {
 
   it("sends listArchives and checkUpload keyword arguments the way Koji's client does", async () => {
     const client = await newClient();
-    hub.inject((r) => r.method === "listArchives", { reply: [] });
+    hub.inject.request((r) => r.method === "listArchives", { reply: [] });
     expect(await client.listArchives({ buildID: 7 })).toEqual([]);
     expect(hub.calls("listArchives").at(-1)?.params).toEqual([{ buildID: 7, __starstar: true }]);
     expect(await client.checkUpload("no/such", "file", "adler32")).toBeNull();
@@ -467,7 +474,7 @@ describe("GSSAPI", () => {
         retryDelayMs: 1,
       });
       const mark = hub.requests.length;
-      hub.inject((r) => r.method === "sslLogin", { status: 401, body: APACHE_401_PAGE });
+      hub.inject.request((r) => r.method === "sslLogin", { status: 401, body: APACHE_401_PAGE });
       const error = await caught(new KojiClient(session).getLoggedInUser());
       expect(error.code).toBe("KOJI_GSSAPI_REFUSED");
       expect(error.retryable).toBe(false);
@@ -507,9 +514,9 @@ describe("KojiHubs", () => {
     await a.getLoggedInUser();
     await b.getLoggedInUser();
     expect(a.session.loginCount).toBe(1);
-    const sessionsBefore = hub.sessions.size;
+    const sessionsBefore = hub.state.sessions.size;
     await hubs.close();
-    expect(hub.sessions.size).toBe(sessionsBefore - 1);
+    expect(hub.state.sessions.size).toBe(sessionsBefore - 1);
     expect((await caught(hubs.client(hub.url))).code).toBe("KOJI_CLOSED");
   });
 });

@@ -1,11 +1,17 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
-import { decodeCall, encodeFault, encodeResponse, type XmlRpcValue } from "../../../src/koji/xmlrpc/index.js";
+import {
+  decodeCall,
+  encodeFault,
+  encodeResponse,
+  type XmlRpcDecoded,
+  type XmlRpcValue,
+} from "../../../src/koji/xmlrpc/index.js";
 import { createTestPki, type TestPki } from "../pki.js";
 import { archiveTypeRows } from "./archive-types.js";
 import { FakeHubState } from "./hub-state.js";
@@ -20,6 +26,7 @@ import {
   RetryError,
   SequenceError,
   type Session,
+  uploadDirKey,
 } from "./state.js";
 import { handleUpload } from "./uploads.js";
 
@@ -38,6 +45,8 @@ export interface FakeKojiHubOptions {
    * Apache's 403 to every login over TLS 1.3: what a Node client sees of the real layout.
    */
   loginLayout?: "vhost" | "documented";
+  /** The PKI to serve with (the caller's to clean up); a fresh one by default. */
+  pki?: TestPki;
   /** The hub's MaxRequestLength: an XML-RPC request body over it is refused, "Request too long". */
   maxRequestLength?: number;
 }
@@ -69,7 +78,19 @@ export interface FakeKojiHub {
     importFailure(fault: InjectedFailure): void;
     /** The next call of `method` fails: a fault before it runs, or run and its reply lost (connection cut). */
     callFailure(method: string, fault: InjectedFailure): void;
+    /** The next request that `match` accepts gets `action`. */
+    request(match: (r: RecordedRequest) => boolean, action: RequestInjection): void;
   };
+  /** Every request received, in order. */
+  requests: RecordedRequest[];
+  /** The recorded calls of one method. */
+  calls(method: string): RecordedRequest[];
+  /** Settings a test may change while the hub runs: `queryAuth` as the option of that name. */
+  settings: { queryAuth: boolean };
+  /** Marks every session expired, as the hub's renewal timeout does. */
+  expireSessions(): void;
+  /** An uploaded file's content, as the hub has it in its work directory. */
+  uploadedFile(directory: string, name: string): Buffer | undefined;
   close(): Promise<void>;
 }
 
@@ -102,6 +123,34 @@ function send(res: ServerResponse, body: string, status = 200): void {
   res.end(body);
 }
 
+/** One request as the fake hub received it. */
+export interface RecordedRequest {
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string | string[] | undefined>;
+  /** The XML-RPC method; `rawUpload` for an upload chunk. */
+  method: string;
+  params: XmlRpcDecoded[];
+  bodyLength: number;
+  sessionVia: "header" | "query" | "none";
+  callnum: number | undefined;
+}
+
+/** What the next matching request gets instead of (or besides) the hub's own handling. */
+export type RequestInjection =
+  | { fault: [number, string] }
+  /** An HTTP status from something in front of the hub (a proxy's 502), with its body. */
+  | { status: number; body?: string }
+  /** Run the method, then close the connection without an answer (the reply got lost). */
+  | { dropAfter: true }
+  /** Close the connection without an answer before running anything. */
+  | { dropBefore: true }
+  /** Answer an upload chunk with a digest that is not the chunk's. */
+  | { wrongDigest: true }
+  | { delayMs: number }
+  /** Answer this value instead of running the method. */
+  | { reply: XmlRpcValue };
+
 export type InjectedFailure = { faultCode: number; faultString: string } | "reply-lost";
 
 /**
@@ -109,7 +158,7 @@ export type InjectedFailure = { faultCode: number; faultString: string } | "repl
  * (see the README beside this file for what it enforces and the captures it was checked against).
  */
 export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promise<FakeKojiHub> {
-  const pki = createTestPki();
+  const pki = options.pki ?? createTestPki();
   const state = new FakeHubState(
     mkdtempSync(join(tmpdir(), "koji-fake-work-")),
     options.archiveTypes && archiveTypeRows(options.archiveTypes),
@@ -171,14 +220,62 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
     }
   }
 
+  const requests: RecordedRequest[] = [];
+  const injections: { match: (r: RecordedRequest) => boolean; action: RequestInjection }[] = [];
+  const settings = { queryAuth: options.queryAuth ?? false };
+
+  /** Every request as it came, for tests of what the client sends (headers, callnums, chunk sizes). */
+  function recordRequest(req: IncomingMessage, url: URL, body: Buffer, isUpload: boolean): RecordedRequest {
+    let call: { methodName: string; params: XmlRpcDecoded[] } = { methodName: "rawUpload", params: [] };
+    if (!isUpload) {
+      try {
+        call = decodeCall(body);
+      } catch {
+        call = { methodName: "", params: [] };
+      }
+    }
+    const query = Object.fromEntries(url.searchParams);
+    const sessionVia = req.headers["koji-session-id"] ? "header" : query["session-id"] ? "query" : "none";
+    const callnumText = sessionVia === "header" ? req.headers["koji-session-callnum"] : query.callnum;
+    const record: RecordedRequest = {
+      path: url.pathname,
+      query,
+      headers: req.headers,
+      method: call.methodName,
+      params: call.params,
+      bodyLength: body.length,
+      sessionVia,
+      callnum: typeof callnumText === "string" ? Number(callnumText) : undefined,
+    };
+    requests.push(record);
+    return record;
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "https://hub");
     if (req.method !== "POST" || !url.pathname.startsWith("/kojihub")) {
       res.writeHead(404).end();
       return;
     }
+    const isUpload = url.searchParams.has("filename");
+    const body = isUpload ? Buffer.alloc(0) : await readBody(req);
+    const record = recordRequest(req, url, body, isUpload);
+    const index = injections.findIndex((i) => i.match(record));
+    const action = index >= 0 ? injections.splice(index, 1)[0]?.action : undefined;
+    if (action) {
+      if (isUpload && !("delayMs" in action || "dropAfter" in action || "wrongDigest" in action))
+        record.bodyLength = (await readBody(req)).length;
+      if ("dropBefore" in action) return void req.socket.destroy();
+      if ("status" in action)
+        return void res.writeHead(action.status).end(action.body ?? "<html>proxy error</html>");
+      if ("fault" in action) return send(res, encodeFault(...action.fault));
+      if ("reply" in action) return send(res, encodeResponse(action.reply));
+      if ("delayMs" in action) await new Promise((resolve) => setTimeout(resolve, action.delayMs));
+      // The method runs, but its answer never leaves: the connection is cut instead.
+      if ("dropAfter" in action) res.end = (() => req.socket.destroy()) as unknown as typeof res.end;
+    }
     if (url.pathname === "/kojihub/ssllogin") {
-      const call = decodeCall(await readBody(req));
+      const call = decodeCall(body);
       counters.calls[call.methodName] = (counters.calls[call.methodName] ?? 0) + 1;
       const socket = req.socket as TLSSocket;
       // Apache would renegotiate on TLS 1.2 and needs post-handshake authentication on TLS 1.3, which Node's
@@ -198,7 +295,7 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
         encodeResponse({
           "session-id": created.id,
           "session-key": created.key,
-          "header-auth": !options.queryAuth,
+          "header-auth": !settings.queryAuth,
         }),
       );
       return;
@@ -220,16 +317,16 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
       const counted = (async function* () {
         for await (const part of req) {
           counters.uploadBytes += (part as Buffer).length;
+          record.bodyLength += (part as Buffer).length;
           yield part as Buffer;
         }
       })();
-      send(
-        res,
-        encodeResponse((await handleUpload(state, auth.session, url.searchParams, counted)) as XmlRpcValue),
-      );
+      const reply = await handleUpload(state, auth.session, url.searchParams, counted);
+      if (action && "wrongDigest" in action) reply.hexdigest = "deadbeef";
+      send(res, encodeResponse(reply as XmlRpcValue));
       return;
     }
-    const requestBody = await readBody(req);
+    const requestBody = body;
     // As kojixmlrpc reads a call: uploads have their own path and no such limit.
     if (requestBody.length > (options.maxRequestLength ?? 4_194_304)) throw GenericError("Request too long");
     const call = decodeCall(requestBody);
@@ -369,11 +466,24 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
       },
       importFailure: (fault) => inject("CGImport", fault),
       callFailure: inject,
+      request: (match, action) => {
+        injections.push({ match, action });
+      },
+    },
+    requests,
+    calls: (method) => requests.filter((r) => r.method === method),
+    settings,
+    expireSessions: () => {
+      for (const s of state.sessions.values()) s.expired = true;
+    },
+    uploadedFile: (directory, name) => {
+      const file = state.uploads.get(uploadDirKey(directory))?.files.get(name);
+      return file ? readFileSync(file.path) : undefined;
     },
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      pki.cleanup();
+      if (!options.pki) pki.cleanup();
       rmSync(state.workDir, { recursive: true, force: true });
     },
   };
