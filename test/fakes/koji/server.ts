@@ -154,8 +154,9 @@ export type RequestInjection =
 export type InjectedFailure = { faultCode: number; faultString: string } | "reply-lost";
 
 /**
- * A fake Koji hub over real HTTPS on loopback that behaves as Koji 1.35 does on the paths the importer uses
- * (see the README beside this file for what it enforces and the captures it was checked against).
+ * A fake Koji hub over real HTTPS on loopback that behaves as Koji 1.35.3 does on the paths the importer uses,
+ * as measured on a real hub and in the captures of test/fixtures/koji-wire; test/koji/fake-hub-rules.test.ts has
+ * a test per rule. It also records every request and takes per-request injections, for the client's own tests.
  */
 export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promise<FakeKojiHub> {
   const pki = options.pki ?? createTestPki();
