@@ -20,4 +20,5 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   imports: () => import("./imports.js"),
   dlq: () => import("./dlq.js"),
   retry: () => import("./retry.js"),
+  publish: () => import("./publish.js"),
 };
