@@ -1,5 +1,6 @@
 import { trace } from "@opentelemetry/api";
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from "pino";
+import { ImporterError } from "./errors.js";
 
 export type { Logger };
 
@@ -35,4 +36,16 @@ export function createLogger(
     },
   };
   return destination ? pino(options, destination) : pino(options);
+}
+
+/**
+ * An error for a log line: an expected one (an ImporterError the importer classified: an invalid event, a
+ * permanent Koji fault, a retryable outage) by its code, class and message, without a stack trace nobody needs;
+ * anything unexpected as `err`, with its stack, because that one is a bug to find.
+ */
+export function logError(error: unknown): Record<string, unknown> {
+  if (error instanceof ImporterError && error.code !== "UNEXPECTED") {
+    return { error: { code: error.code, class: error.errorClass, message: error.message } };
+  }
+  return { err: error };
 }

@@ -5,6 +5,7 @@ import { VERSION } from "../version.js";
 import type { AdminDeps } from "./deps.js";
 import { HttpError } from "./errors.js";
 import { openApiDocument } from "./openapi.js";
+import { AdminRequestLog } from "./request-log.js";
 import { buildRoutes } from "./routes/builds.js";
 import { deadLetterRoutes } from "./routes/dead-letters.js";
 import { healthRoutes } from "./routes/health.js";
@@ -20,8 +21,7 @@ export async function buildAdminServer(
 ): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger.child({ component: "admin" }) as FastifyBaseLogger,
-    // Request logs carry method, URL and status; headers (and so tokens) are never logged.
-    disableRequestLogging: false,
+    logController: new AdminRequestLog(),
   });
   const full: AdminDeps = { ...deps, docs: [] };
 

@@ -3,7 +3,7 @@ import type pg from "pg";
 import type { ComposerClient } from "../composer/client.js";
 import { ImporterError, permanentError, retryableError, toImporterError } from "../errors.js";
 import type { KojiHubs } from "../koji/hubs.js";
-import type { Logger } from "../log.js";
+import { type Logger, logError } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import { type Delivery, type DeliveryControl, type Outcome, replaysOf } from "../queue/delivery.js";
 import {
@@ -134,12 +134,12 @@ function giveUpOrRetry(deps: PipelineDeps, delivery: Delivery, error: ImporterEr
   if (shouldRetry(error, delivery.attempt, deps.settings)) {
     deps.metrics.retries.inc({ step: "unknown", code: error.code });
     deps.metrics.eventsConsumed.inc({ outcome: "retried" });
-    logger.warn({ err: error, attempt: delivery.attempt }, "delivery failed; will retry");
+    logger.warn({ ...logError(error), attempt: delivery.attempt }, "delivery failed; will retry");
     return { action: "retry", error, composeId };
   }
   const failure = gaveUp(error, delivery.attempt);
   countDeadLetter(deps, failure);
-  logger.error({ err: failure, attempt: delivery.attempt }, "delivery failed; dead-lettered");
+  logger.error({ ...logError(failure), attempt: delivery.attempt }, "delivery failed; dead-lettered");
   return { action: "dead-letter", error: failure, composeId };
 }
 
@@ -152,7 +152,7 @@ async function deliver(deps: PipelineDeps, delivery: Delivery, control: Delivery
     const composeId = composeIdOfBody(delivery.body, deps.settings.maxEventBytes);
     deps.metrics.eventsConsumed.inc({ outcome: "invalid" });
     deps.metrics.deadLettered.inc({ code: failure.code });
-    deps.logger.warn({ err: failure, compose_id: composeId }, "invalid event dead-lettered");
+    deps.logger.warn({ ...logError(failure), compose_id: composeId }, "invalid event dead-lettered");
     return { action: "dead-letter", error: failure, composeId };
   }
   trace.getActiveSpan()?.setAttribute("importer.compose_id", event.compose_id);
@@ -167,7 +167,7 @@ async function deliver(deps: PipelineDeps, delivery: Delivery, control: Delivery
     if (!asksToRunAgain(delivery)) {
       const error = recordedFailure(row);
       countDeadLetter(deps, error);
-      logger.warn({ state: row.state, err: error }, "import already failed; dead-lettered again");
+      logger.warn({ state: row.state, ...logError(error) }, "import already failed; dead-lettered again");
       return { action: "dead-letter", error, composeId: event.compose_id };
     }
     // Nothing to reopen when a copy of the same request, or the operator's own retry, got there first; the
@@ -312,7 +312,7 @@ async function settleFailure(
     await noteRetryableError(ctx.db, composeId, error);
     deps.metrics.retries.inc({ step, code: error.code });
     deps.metrics.eventsConsumed.inc({ outcome: "retried" });
-    logger.warn({ step, err: error, attempt: delivery.attempt }, "import step failed; will retry");
+    logger.warn({ step, ...logError(error), attempt: delivery.attempt }, "import step failed; will retry");
     return { action: "retry", error, composeId };
   }
   // Giving up: a reservation is given back first so no build stays BUILDING. A refund that fails in a way a
@@ -362,6 +362,6 @@ async function settleFailure(
   deps.onResult?.();
   deps.metrics.importsFinished.inc({ state: refunded ? "refunded" : "failed", code: failure.code });
   countDeadLetter(deps, failure);
-  logger.error({ step, err: failure, refunded }, "import failed; dead-lettered");
+  logger.error({ step, ...logError(failure), refunded }, "import failed; dead-lettered");
   return { action: "dead-letter", error: failure, composeId };
 }

@@ -1,3 +1,4 @@
+import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import type pg from "pg";
 import { pino } from "pino";
@@ -6,6 +7,8 @@ import { AdminAmqp } from "../../src/admin/amqp.js";
 import { type AccessSettings, bearerAuth } from "../../src/admin/auth.js";
 import { buildAdminServer } from "../../src/admin/server.js";
 import { loadConfig } from "../../src/config/load.js";
+import { permanentError, toImporterError } from "../../src/errors.js";
+import { createLogger, type Logger, logError } from "../../src/log.js";
 import { createMetrics } from "../../src/metrics.js";
 import { createPool, runMigrations } from "../../src/store/index.js";
 import { VERSION } from "../../src/version.js";
@@ -18,9 +21,10 @@ let pool: pg.Pool;
 let topology: TestTopology;
 let amqp: AdminAmqp;
 const servers: FastifyInstance[] = [];
+const warnings: string[] = [];
+process.on("warning", (warning: Error & { code?: string }) => warnings.push(warning.code ?? warning.message));
 
-async function serve(settings: AccessSettings): Promise<string> {
-  const logger = pino({ level: "silent" });
+async function serve(settings: AccessSettings, logger: Logger = pino({ level: "silent" })): Promise<string> {
   const app = await buildAdminServer(
     {
       pool,
@@ -97,5 +101,37 @@ describe("admin access", () => {
       /ADMIN_TOKEN: required when ADMIN_READ_AUTH=token/,
     );
     expect(loadConfig({ ADMIN_METRICS_AUTH: "token", ADMIN_TOKEN: TOKEN }).ADMIN_METRICS_AUTH).toBe("token");
+  });
+});
+
+describe("admin request log", () => {
+  it("logs one line per request without its query string, health and metrics only at debug, and no FSTDEP023", async () => {
+    const lines: Array<Record<string, any>> = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of chunk.toString("utf8").split("\n")) if (line) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const base = await serve({ read: "open", metrics: "open" }, createLogger("info", sink));
+    await new Promise((resolve) => setImmediate(resolve));
+    // fastify warns once per process: every server this file started counts
+    expect(warnings).not.toContain("FSTDEP023");
+    for (const path of ["/healthz", "/readyz", "/metrics"]) expect(await status(base, path)).toBe(200);
+    expect(await status(base, "/v1/imports?token=secret-in-the-url-0123456789&limit=5")).toBe(200);
+    const requests = lines.filter((l) => l.msg === "request completed");
+    expect(requests.map((l) => [l.method, l.path, l.status])).toEqual([["GET", "/v1/imports", 200]]);
+    expect(JSON.stringify(lines)).not.toContain("secret-in-the-url");
+  });
+
+  it("writes an expected rejection by its code, without a stack trace; an unexpected error with it", () => {
+    const invalid = logError(permanentError("EVENT_INVALID", "event: compose_id: expected a UUID"));
+    expect(invalid).toEqual({
+      error: { code: "EVENT_INVALID", class: "permanent", message: "event: compose_id: expected a UUID" },
+    });
+    expect(JSON.stringify(invalid)).not.toContain("at ");
+    const bug = new TypeError("x is undefined");
+    expect(logError(toImporterError(bug))).toHaveProperty("err");
+    expect(logError(bug)).toEqual({ err: bug });
   });
 });
