@@ -125,7 +125,7 @@ it("a worker killed during a slow CGImport and restarted at once waits for it: o
       );
       expect(reserved?.state, "the build while the hub is still importing").toBe(0);
       const restarted = await h.startWorker();
-      const row = await h.waitForState(composeId, ["imported", "failed", "refunded"]);
+      const row = await h.waitForState(composeId, ["imported", "failed", "refunded"], 60_000);
       await restarted.stop();
       expect(row, `reservation by ${source}`).toMatchObject({ state: "imported", last_error: null });
       const calls = (method: string) => (h.hub.counters.calls[method] ?? 0) - (before[method] ?? 0);
@@ -139,4 +139,4 @@ it("a worker killed during a slow CGImport and restarted at once waits for it: o
   }
   expect((await h.admin.checkQueue(h.config.AMQP_QUEUE)).messageCount).toBe(0);
   expect((await h.admin.checkQueue(`${h.config.AMQP_QUEUE}.dead-letter`)).messageCount).toBe(0);
-}, 60_000);
+}, 180_000);
