@@ -1,16 +1,6 @@
 import { cgImport } from "./cg-import.js";
 import type { FakeHubState } from "./hub-state.js";
-import {
-  ActionNotAllowed,
-  BUILD_STATES,
-  fileDigest,
-  GenericError,
-  KeyErrorFault,
-  nvrOf,
-  PythonError,
-  type Session,
-  STATE,
-} from "./state.js";
+import { ActionNotAllowed, fileDigest, GenericError, KeyErrorFault, type Session, STATE } from "./state.js";
 import { checkedUploadDir } from "./uploads.js";
 
 type Args = unknown[];
@@ -108,7 +98,3 @@ export const METHODS: Record<string, Method> = {
     return null;
   },
 };
-
-/** The states as Koji's BUILD_STATES lists them, for error texts. */
-export const stateName = (state: number) => BUILD_STATES[state] ?? String(state);
-export { nvrOf, PythonError };
