@@ -11,14 +11,15 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     globalSetup: ["test/support/global-setup.ts"],
-    // CI runs with --coverage; the floor keeps coverage from falling unnoticed (set a little under the figure
-    // measured when it was introduced; raise it as tests are added).
+    // CI runs with --coverage; the floor keeps coverage from falling unnoticed. Measured 2026-12-02 in CI: lines
+    // 82.5 %, statements 80.8 %, functions 79.3 %, branches 74.9 %; the floor sits ~2 points under (the figure
+    // moves a little with timing paths); raise it as tests are added.
     coverage: {
       provider: "v8",
       include: ["src/**/*.ts"],
       reporter: ["text-summary", "json-summary"],
       reportsDirectory: ".tmp/coverage",
-      thresholds: { lines: 0, statements: 0, functions: 0, branches: 0 },
+      thresholds: { lines: 80, statements: 78, functions: 77, branches: 72 },
     },
   },
 });
