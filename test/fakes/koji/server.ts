@@ -15,6 +15,7 @@ import {
 import { createTestPki, type TestPki } from "../pki.js";
 import { archiveTypeRows } from "./archive-types.js";
 import { FakeHubState } from "./hub-state.js";
+import { HubLatency, type LatencyModel, noLatency, type OutageKind } from "./latency.js";
 import { COMMITTING, METHODS } from "./methods.js";
 import {
   AuthError,
@@ -49,6 +50,10 @@ export interface FakeKojiHubOptions {
   pki?: TestPki;
   /** The hub's MaxRequestLength: an XML-RPC request body over it is refused, "Request too long". */
   maxRequestLength?: number;
+  /** Service times and concurrency limits (see latency.ts); none by default, every call answered at once. */
+  latency?: Partial<LatencyModel>;
+  /** Start down: every request refused as `outage` says until `settings.outage` is set to false. */
+  outage?: OutageKind;
 }
 
 export interface FakeKojiHub {
@@ -64,6 +69,8 @@ export interface FakeKojiHub {
     uploadChunks: number;
     /** Logins refused for want of a client certificate (documented layout over TLS 1.3). */
     loginRefusals: number;
+    /** Requests refused because the hub was down (settings.outage); they are in `requests`, not in `calls`. */
+    outageRefusals: number;
   };
   /** A client certificate for `user`, as files (cert, key) and PEM text. */
   clientCert(user: string): { cert: string; key: string; certFile: string; keyFile: string };
@@ -85,8 +92,15 @@ export interface FakeKojiHub {
   requests: RecordedRequest[];
   /** The recorded calls of one method. */
   calls(method: string): RecordedRequest[];
-  /** Settings a test may change while the hub runs: `queryAuth` as the option of that name. */
-  settings: { queryAuth: boolean };
+  /**
+   * Settings a test may change while the hub runs: `queryAuth` and `latency` as the options of those names;
+   * `outage` takes the hub down (every request refused: `offline` answers Koji's ServerOffline fault, as the hub
+   * does when its database is out of reach or it is switched offline; `http503` answers Apache's 503 page, as a
+   * front end with no hub behind it) and `false` brings it back.
+   */
+  settings: { queryAuth: boolean; latency: LatencyModel; outage: OutageKind | false };
+  /** The most requests (`hub`) and calls of each concurrency-limited method that ran at once so far. */
+  latencyPeaks(): Record<string, number>;
   /** Marks every session expired, as the hub's renewal timeout does. */
   expireSessions(): void;
   /** An uploaded file's content, as the hub has it in its work directory. */
@@ -107,6 +121,18 @@ export const APACHE_PHA_REFUSAL = `<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01/
 `;
 
 const MULTICALL = "system.multicall";
+
+/** What Apache 2.4 answers when the application behind it is unavailable. */
+const APACHE_503 = `<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
+<html><head>
+<title>503 Service Unavailable</title>
+</head><body>
+<h1>Service Unavailable</h1>
+<p>The server is temporarily unable to service your
+request due to maintenance downtime or capacity
+problems. Please try again later.</p>
+</body></html>
+`;
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -170,6 +196,7 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
     uploadBytes: 0,
     uploadChunks: 0,
     loginRefusals: 0,
+    outageRefusals: 0,
   };
   const faults = {
     chunk: { count: 0, kind: "http500" as "http500" | "lock" },
@@ -223,7 +250,12 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
 
   const requests: RecordedRequest[] = [];
   const injections: { match: (r: RecordedRequest) => boolean; action: RequestInjection }[] = [];
-  const settings = { queryAuth: options.queryAuth ?? false };
+  const settings: FakeKojiHub["settings"] = {
+    queryAuth: options.queryAuth ?? false,
+    latency: { ...noLatency(), ...options.latency },
+    outage: options.outage ?? false,
+  };
+  const latency = new HubLatency(() => settings.latency);
 
   /** Every request as it came, for tests of what the client sends (headers, callnums, chunk sizes). */
   function recordRequest(req: IncomingMessage, url: URL, body: Buffer, isUpload: boolean): RecordedRequest {
@@ -258,9 +290,19 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
       res.writeHead(404).end();
       return;
     }
+    // The request holds one of the hub's workers until its answer is out (or its connection gone).
+    if (!settings.outage) res.once("close", await latency.enterHub());
     const isUpload = url.searchParams.has("filename");
     const body = isUpload ? Buffer.alloc(0) : await readBody(req);
     const record = recordRequest(req, url, body, isUpload);
+    if (settings.outage) {
+      // Koji's offline_reply (kojixmlrpc.py) comes before the session and the method are looked at.
+      counters.outageRefusals += 1;
+      if (isUpload) record.bodyLength = (await readBody(req)).length;
+      if (settings.outage === "http503")
+        return void res.writeHead(503, { "Content-Type": "text/html; charset=iso-8859-1" }).end(APACHE_503);
+      return send(res, encodeFault(1014, "server is offline"));
+    }
     const index = injections.findIndex((i) => i.match(record));
     const action = index >= 0 ? injections.splice(index, 1)[0]?.action : undefined;
     if (action) {
@@ -290,6 +332,7 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
       const cert = socket.getPeerCertificate();
       if (!socket.authorized || !cert?.subject?.CN)
         throw AuthError("could not verify client: no certificate");
+      await latency.call("sslLogin", () => undefined);
       const created = state.newSession(state.user(String(cert.subject.CN)));
       send(
         res,
@@ -322,7 +365,9 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
           yield part as Buffer;
         }
       })();
-      const reply = await handleUpload(state, auth.session, url.searchParams, counted);
+      const reply = await latency.call("rawUpload", () =>
+        handleUpload(state, auth.session, url.searchParams, counted),
+      );
       if (action && "wrongDigest" in action) reply.hexdigest = "deadbeef";
       send(res, encodeResponse(reply as XmlRpcValue));
       return;
@@ -344,7 +389,7 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
     const injected = faults.calls.get(method)?.shift();
     if (injected && injected !== "reply-lost") throw new HubFault(injected.faultCode, injected.faultString);
     const result = await (method === MULTICALL
-      ? multiCall(auth, call.params[0])
+      ? latency.call(MULTICALL, () => multiCall(auth, call.params[0]))
       : dispatch(auth, method, call.params));
     if (injected === "reply-lost") {
       res.socket?.destroy();
@@ -374,8 +419,8 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
       faults.hidden -= 1;
       return null;
     }
-    // A slow CGImport is the only method that answers later; the callnum is stored when it commits.
-    const result = await handler(state, auth.session, args, kwargs);
+    // The callnum is stored when the call commits, after its service time (a slow CGImport commits late).
+    const result = await latency.call(method, () => handler(state, auth.session, args, kwargs));
     if (COMMITTING.has(method) && auth.callnum !== null) auth.session.lastCommittedCallnum = auth.callnum;
     return result;
   }
@@ -474,6 +519,7 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
     requests,
     calls: (method) => requests.filter((r) => r.method === method),
     settings,
+    latencyPeaks: () => latency.peaks(),
     expireSessions: () => {
       for (const s of state.sessions.values()) s.expired = true;
     },
