@@ -29,4 +29,20 @@ describe(".ci/run", () => {
     expect(kerberos).toBeGreaterThan(up);
     expect(topLevel(/^start_realhub$/)).toBeGreaterThan(topLevel(/^npm ci\b/));
   });
+
+  it("runs on the Node.js LTS the image ships, installed before npm ci so native addons build for it", () => {
+    const major = script.match(/^NODE_LTS_MAJOR=(\d+)$/m)?.[1];
+    expect(major).toBeDefined();
+    const dockerfile = readFileSync(new URL("../../Dockerfile", import.meta.url), "utf8");
+    expect(dockerfile).toMatch(new RegExp(`nodejs-${major}\\b`));
+    expect(script).toMatch(/install_node_lts\(\) \{[^}]*export npm_config_nodedir=/s);
+    const install = topLevel(/^install_node_lts$/);
+    expect(install).toBeGreaterThan(-1);
+    expect(install).toBeLessThan(topLevel(/^npm ci\b/));
+  });
+
+  it("runs the README's test command from a bare clone, with coverage", () => {
+    expect(script).toMatch(/git clone --quiet --no-local \. "\$bare\//);
+    expect(script).toMatch(/unset COMPOSER_OPENAPI_FILE\n\s*npm test -- --coverage/);
+  });
 });
