@@ -22,7 +22,7 @@ export const usage = [
   "       osbuild-koji-importer dlq replay (--all | --code CODE | COMPOSE_ID...) [--dry-run] [--json]",
   "       osbuild-koji-importer dlq drop (--code CODE | COMPOSE_ID...) (--yes | --dry-run) [--json]",
   "",
-  "list shows each message's id and body (cut to a screen line; whole with --json); the messages stay queued.",
+  "list shows each message's id and body (cut to a screen line; with --json its first 64 KiB, and its size); the messages stay queued.",
   "replay moves them back to the work queue; drop removes poison letters for good, each logged in full first",
   "(on stderr), and only with --yes. A compose id or code that matches no dead letter is an error.",
 ].join("\n");

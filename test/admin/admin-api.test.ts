@@ -336,6 +336,10 @@ describe("dead letters", () => {
     // Each shows its message id and its body, so a letter that is not even JSON can be read.
     expect(first.json.items[0].message_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(first.json.items[0].body).toBe(JSON.stringify({ compose_id: ids[0] }));
+    expect(first.json.items[0]).toMatchObject({
+      body_bytes: first.json.items[0].body.length,
+      body_truncated: false,
+    });
   });
 
   it("replays chosen compose ids (dry run first), counting replays, and leaves the others", async () => {
@@ -468,6 +472,22 @@ describe("dead letters by code, and dropping them", () => {
       .find((l) => l.msg === "dead letter dropped by an operator");
     expect(entry.dead_letter).toMatchObject({ body: "not json", compose_id: poison.compose_id });
     expect(entry.headers["x-error-code"]).toBe("EVENT_NOT_JSON");
+  });
+
+  it("shows the first 64 KiB of a large letter, whole characters only, and puts it back whole", async () => {
+    // An EVENT_TOO_LARGE letter: 1 MiB of two-byte characters, no compose id in the headers or readable in the body.
+    const body = Buffer.from(`{"compose_id":"${randomUUID()}","pad":"${"é".repeat(512 * 1024)}"}`);
+    await publisher.publishRaw(names.deadLetterExchange, "", body, { "x-error-code": "EVENT_TOO_LARGE" });
+    const [large] = (await http("GET", "/v1/dead-letters")).json.items as Array<Record<string, unknown>>;
+    expect(large).toMatchObject({ compose_id: null, body_bytes: body.length, body_truncated: true });
+    const shown = large?.body as string;
+    expect(Buffer.byteLength(shown)).toBeLessThanOrEqual(64 * 1024);
+    expect(Buffer.byteLength(shown)).toBeGreaterThan(64 * 1024 - 4);
+    expect(shown).not.toContain("\uFFFD");
+    expect(body.toString("utf8").startsWith(shown)).toBe(true);
+    expect(await depth(names.deadLetterQueue)).toBe(1);
+    const kept = await channel.get(names.deadLetterQueue, { noAck: true });
+    expect(kept !== false && kept.content.equals(body)).toBe(true);
   });
 });
 

@@ -22,7 +22,9 @@ const DeadLetter = z.object({
   last_failure_at: z.string().nullable(),
   replayed: z.number(),
   message_id: z.string().nullable(),
-  body: z.string(),
+  body: z.string().describe("the message as UTF-8 text; its first 64 KiB when body_truncated"),
+  body_bytes: z.number().int(),
+  body_truncated: z.boolean(),
 });
 
 /** Exactly one of compose_ids, code, all: true picks the dead letters. */

@@ -1,6 +1,8 @@
 import type { ConfirmChannel, GetMessage } from "amqplib";
 import { composeIdOf, type DeadLetterSummary, describeDeadLetter } from "./describe.js";
 
+const EMPTY = Buffer.alloc(0);
+
 /** Which dead letters an operator means: every one, those of some composes, or those failed with one code. */
 export type DeadLetterSelection = { all: true } | { composeIds: readonly string[] } | { code: string };
 
@@ -43,7 +45,8 @@ export async function takeDeadLetters(
       const selected = selects(selection, message);
       if (selected) taken.push(describeDeadLetter(message));
       if (!selected || options.dryRun) {
-        kept.push(message);
+        // Only what nack reads: the bodies of a long queue of large letters are not held until the end.
+        kept.push({ fields: message.fields, properties: message.properties, content: EMPTY });
         continue;
       }
       await options.act(message);
