@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { createMetrics } from "../../src/metrics.js";
 import { validateManifest } from "./kubernetes-schemas.js";
 
@@ -82,6 +82,24 @@ describe.skipIf(!helmBin && process.env.CI !== "true")("Helm chart through helm"
     const noToken = helm("template", "rel", CHART, "-f", minimal, "--set", "config.admin.metricsAuth=token");
     expect(noToken.status).not.toBe(0);
     expect(noToken.stderr).toContain("secrets.adminToken.name");
+  });
+
+  it("runs the image of the importer version the chart was released with, unless values pin a tag", () => {
+    const { version } = JSON.parse(readFileSync(`${ROOT}package.json`, "utf8")) as { version: string };
+    const chart = parse(readFileSync(`${CHART}/Chart.yaml`, "utf8")) as {
+      version: string;
+      appVersion: string;
+    };
+    expect(chart.appVersion).toBe(version);
+    const images = (docs: Array<Record<string, any>>) =>
+      [...byKind(docs, "Deployment"), ...byKind(docs, "Job")].flatMap((d) =>
+        d.spec.template.spec.containers.map((c: { image: string }) => c.image),
+      );
+    const defaults = images(render("-f", minimal, "--set", "migrations.enabled=true"));
+    expect(defaults.length).toBeGreaterThan(0);
+    for (const image of defaults) expect(image).toBe(`quay.io/osbuild/osbuild-koji-importer:${version}`);
+    for (const image of images(render("-f", minimal, "--set", "image.tag=pinned")))
+      expect(image).toBe("quay.io/osbuild/osbuild-koji-importer:pinned");
   });
 
   it("renders every number in the ConfigMap as an integer", () => {
