@@ -1,3 +1,4 @@
+import type { ErrorCode, HttpCode } from "./error-codes.js";
 import { ImporterError, permanentError } from "./errors.js";
 import { storeUnavailable } from "./store/unavailable.js";
 
@@ -6,6 +7,13 @@ import { storeUnavailable } from "./store/unavailable.js";
  * undefined column. Migrations fix both.
  */
 const SCHEMA_MISSING_SQLSTATE = new Set(["42P01", "42703"]);
+
+/** PostgreSQL down or absent, no schema, RabbitMQ down: the admin API answers each with 503 (src/error-codes.ts). */
+const DEPENDENCY_CODES: ReadonlySet<ErrorCode> = new Set<HttpCode>([
+  "STORE_UNAVAILABLE",
+  "BROKER_UNAVAILABLE",
+  "STORE_NOT_MIGRATED",
+]);
 
 const MIGRATE = "run `osbuild-koji-importer migrate`";
 
@@ -29,7 +37,7 @@ function advice(error: ImporterError): string {
 export function dependencyFailure(error: unknown): ImporterError | undefined {
   const known =
     error instanceof ImporterError
-      ? ["STORE_UNAVAILABLE", "BROKER_UNAVAILABLE", "STORE_NOT_MIGRATED"].includes(error.code)
+      ? DEPENDENCY_CODES.has(error.code)
         ? error
         : undefined
       : (storeUnavailable(error) ?? schemaMissing(error));

@@ -1,6 +1,9 @@
+import type { ErrorCode, PermanentCode, RetryableCode } from "./error-codes.js";
+
 /**
- * Every failure the importer can meet is an ImporterError carrying its class. The pipeline decides once,
- * from `retryable`, whether a message is retried later or dead-lettered; adapters never make that call.
+ * Every failure the importer can meet is an ImporterError carrying its class and a code of the registry
+ * (src/error-codes.ts). The pipeline decides once, from `retryable`, whether a message is retried later or
+ * dead-lettered; adapters never make that call.
  */
 export type ErrorClass = "retryable" | "permanent";
 
@@ -12,12 +15,12 @@ export interface ImporterErrorOptions {
 
 export class ImporterError extends Error {
   override readonly name = "ImporterError";
-  /** Stable, machine-matchable code such as `KOJI_FAULT` or `INVALID_EVENT`; tests match codes, not text. */
-  readonly code: string;
+  /** Stable, machine-matchable code such as `KOJI_FAULT` or `EVENT_INVALID`; tests match codes, not text. */
+  readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly details: Record<string, unknown>;
 
-  constructor(errorClass: ErrorClass, code: string, message: string, options: ImporterErrorOptions = {}) {
+  constructor(errorClass: ErrorClass, code: ErrorCode, message: string, options: ImporterErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.retryable = errorClass === "retryable";
@@ -29,16 +32,24 @@ export class ImporterError extends Error {
   }
 }
 
-export function permanentError(code: string, message: string, options?: ImporterErrorOptions): ImporterError {
+export function permanentError(
+  code: PermanentCode,
+  message: string,
+  options?: ImporterErrorOptions,
+): ImporterError {
   return new ImporterError("permanent", code, message, options);
 }
 
-export function retryableError(code: string, message: string, options?: ImporterErrorOptions): ImporterError {
+export function retryableError(
+  code: RetryableCode,
+  message: string,
+  options?: ImporterErrorOptions,
+): ImporterError {
   return new ImporterError("retryable", code, message, options);
 }
 
 /** The code of an error nobody classified; src/pipeline/decide.ts retries it only briefly. */
-export const UNEXPECTED = "UNEXPECTED";
+export const UNEXPECTED = "UNEXPECTED" satisfies ErrorCode;
 
 /**
  * Anything thrown that is not an ImporterError is a bug or an unexpected runtime fault (a socket reset deep in a

@@ -1,6 +1,6 @@
 import { trace } from "@opentelemetry/api";
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from "pino";
-import { ImporterError } from "./errors.js";
+import { ImporterError, UNEXPECTED } from "./errors.js";
 
 export type { Logger };
 
@@ -44,7 +44,7 @@ export function createLogger(
  * anything unexpected as `err`, with its stack, because that one is a bug to find.
  */
 export function logError(error: unknown): Record<string, unknown> {
-  if (error instanceof ImporterError && error.code !== "UNEXPECTED") {
+  if (error instanceof ImporterError && error.code !== UNEXPECTED) {
     return { error: { code: error.code, class: error.errorClass, message: error.message } };
   }
   return { err: error };

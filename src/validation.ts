@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { PermanentCode } from "./error-codes.js";
 import { permanentError } from "./errors.js";
 
 /** `a.b[2].c` from a zod issue path, so messages name the field the way a person reads JSON. */
@@ -24,7 +25,7 @@ export function parseInput<S extends z.ZodType>(
   schema: S,
   input: unknown,
   what: string,
-  code = "INVALID_INPUT",
+  code: PermanentCode = "INVALID_INPUT",
 ): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;

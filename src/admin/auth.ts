@@ -35,16 +35,12 @@ export function bearerAuth(token: string | undefined, settings: AccessSettings):
       if (access === "read" && settings.read === "open") return;
       if (access === "metrics" && settings.metrics === "open") return;
       if (!expected) {
-        throw new HttpError(
-          401,
-          "UNAUTHORIZED",
-          "this route needs ADMIN_TOKEN to be configured on the server",
-        );
+        throw new HttpError("UNAUTHORIZED", "this route needs ADMIN_TOKEN to be configured on the server");
       }
       const header = request.headers.authorization ?? "";
       const match = /^Bearer (.+)$/.exec(header);
       if (!match || !timingSafeEqual(digest(match[1] as string), expected)) {
-        throw new HttpError(401, "UNAUTHORIZED", "missing or wrong bearer token");
+        throw new HttpError("UNAUTHORIZED", "missing or wrong bearer token");
       }
     },
   };

@@ -31,7 +31,6 @@ function parsePart<S extends z.ZodType>(schema: S | undefined, input: unknown, w
   if (result.success) return result.data;
   const first = result.error.issues[0];
   throw new HttpError(
-    400,
     "INVALID_REQUEST",
     describeArgumentIssues(result.error, (field) => `${where}.${field}`),
     {

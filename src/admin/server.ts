@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { dependencyFailure } from "../dependency-failure.js";
+import { type HttpCode, httpStatusOf } from "../error-codes.js";
 import type { Logger } from "../log.js";
 import { VERSION } from "../version.js";
 import type { AdminDeps } from "./deps.js";
@@ -41,16 +42,22 @@ export async function buildAdminServer(
       reply.code(503).send({ error: outage.code, message: outage.message });
       return;
     }
+    // fastify's own refusals (a body that is not JSON, too large, of another type) keep their 4xx status.
     const status = (error as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) {
-      reply.code(status).send({ error: "INVALID_REQUEST", message: (error as Error).message });
+      reply
+        .code(status)
+        .send({ error: "INVALID_REQUEST" satisfies HttpCode, message: (error as Error).message });
       return;
     }
     request.log.error({ err: error }, "admin request failed");
-    reply.code(500).send({ error: "INTERNAL", message: "internal error; see the service log" });
+    reply
+      .code(httpStatusOf("INTERNAL"))
+      .send({ error: "INTERNAL" satisfies HttpCode, message: "internal error; see the service log" });
   });
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: "NOT_FOUND", message: `no route ${request.method} ${request.url}` });
+    const error = new HttpError("NOT_FOUND", `no route ${request.method} ${request.url}`);
+    reply.code(error.status).send({ error: error.code, message: error.message });
   });
 
   await app.register(async (scope) => healthRoutes(scope, full));

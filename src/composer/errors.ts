@@ -1,27 +1,20 @@
+import type { ErrorCode } from "../error-codes.js";
 import { type ImporterError, permanentError, retryableError } from "../errors.js";
 
 /**
- * The composer client's failure codes. The class (retryable or permanent) travels on the error; the code says
- * which kind of trouble it was, for logs, metrics and tests.
+ * The composer client's failure codes by name; what each means and its class are in the registry
+ * (src/error-codes.ts). The class travels on the error; the code says which kind of trouble it was.
  */
 export const ComposerErrorCode = {
-  /** composer answered with an HTTP error status (details.status); 429 and 5xx are retryable, other 4xx not. */
   Http: "COMPOSER_HTTP",
-  /** composer (or the token endpoint) refused our credentials even after a fresh token. */
   Auth: "COMPOSER_AUTH",
-  /** A 2xx body that is not JSON, too large, or does not match the Cloud API schema. */
   InvalidResponse: "COMPOSER_INVALID_RESPONSE",
-  /** The compose is still `pending`: not a failure, ask again later. */
   NotFinished: "COMPOSER_NOT_FINISHED",
-  /** No connection, or it broke (refused, reset, closed mid-body). */
   Unreachable: "COMPOSER_UNREACHABLE",
-  /** Connect, response-header or body-idle timeout. */
   Timeout: "COMPOSER_TIMEOUT",
-  /** TLS handshake or certificate verification failed (wrong CA, rejected client certificate, wrong name). */
   Tls: "COMPOSER_TLS",
-  /** The caller's AbortSignal fired (shutdown); the work was not done and may be tried again. */
   Aborted: "COMPOSER_ABORTED",
-} as const;
+} as const satisfies Record<string, ErrorCode>;
 
 export type ComposerErrorCode = (typeof ComposerErrorCode)[keyof typeof ComposerErrorCode];
 

@@ -123,7 +123,7 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown, label: 
     return parseInput(schema, body, describeRequest(label), ComposerErrorCode.InvalidResponse);
   } catch (error) {
     if (!(error instanceof ImporterError)) throw error;
-    throw permanentError(error.code, error.message, {
+    throw permanentError(ComposerErrorCode.InvalidResponse, error.message, {
       details: { ...requestDetails(label), ...error.details },
     });
   }

@@ -1,3 +1,4 @@
+import { isErrorCode } from "../error-codes.js";
 import { ImporterError } from "../errors.js";
 import { type Delivery, OPERATOR_RETRY_HEADER, replaysOf } from "../queue/delivery.js";
 import type { ImportProgress } from "../store/import-row.js";
@@ -16,12 +17,13 @@ export function asksToRunAgain(delivery: Delivery): boolean {
  * The failure the store recorded for an import, as the error its dead letter carries. An event that arrives
  * for an import that already failed is dead-lettered again with it: the failure is committed before its
  * dead letter is published, and a worker that died in between must not leave the redelivery to be acked as
- * "already finished", which would leave nothing in the dead-letter queue for an SRE to see or replay.
+ * "already finished", which would leave nothing in the dead-letter queue for an SRE to see or replay. A code this
+ * version does not know (recorded by an older one) travels as IMPORT_FAILED; the recorded message says what it was.
  */
 export function recordedFailure(row: ImportProgress): ImporterError {
   return new ImporterError(
     row.last_error_class ?? "permanent",
-    row.last_error_code ?? "IMPORT_FAILED",
+    isErrorCode(row.last_error_code) ? row.last_error_code : "IMPORT_FAILED",
     row.last_error ?? `import ${row.compose_id} is ${row.state}; no reason was recorded`,
   );
 }

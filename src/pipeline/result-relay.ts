@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import amqp, { type ChannelModel, type ConfirmChannel } from "amqplib";
 import type pg from "pg";
+import type { ErrorCode } from "../error-codes.js";
 import { retryableError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
@@ -44,7 +45,7 @@ export function resultEvent(row: PendingResult): ImportFinishedEvent {
     error:
       row.state === "imported"
         ? null
-        : { code: row.error_code ?? "IMPORT_FAILED", message: row.error_message ?? "" },
+        : { code: row.error_code ?? ("IMPORT_FAILED" satisfies ErrorCode), message: row.error_message ?? "" },
     finished_at: row.finished_at.toISOString().replace(/\.\d{3}Z$/, "Z"),
   };
 }

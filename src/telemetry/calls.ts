@@ -1,4 +1,4 @@
-import { ImporterError } from "../errors.js";
+import { ImporterError, UNEXPECTED } from "../errors.js";
 import type { Metrics } from "../metrics.js";
 import { inSpan } from "./spans.js";
 
@@ -36,7 +36,7 @@ export function observeCall<T>(
   });
 }
 
-const codeOf = (error: unknown) => (error instanceof ImporterError ? error.code : "UNEXPECTED");
+const codeOf = (error: unknown) => (error instanceof ImporterError ? error.code : UNEXPECTED);
 
 /** Request latency histograms and error counters, by endpoint for composer and by hub and method for Koji. */
 export function metricsObserver(metrics: Metrics): CallObserver {

@@ -6,12 +6,12 @@ import {
   ROOT_CONTEXT,
   SpanStatusCode,
 } from "@opentelemetry/api";
-import { ImporterError } from "../errors.js";
+import { ImporterError, UNEXPECTED } from "../errors.js";
 import { tracer } from "./tracing.js";
 
 /** What went wrong, as span attributes: the importer's error code, and a Koji fault's code and name. */
 export function errorAttributes(error: unknown): Attributes {
-  if (!(error instanceof ImporterError)) return { "error.type": "UNEXPECTED" };
+  if (!(error instanceof ImporterError)) return { "error.type": UNEXPECTED };
   const attributes: Attributes = { "error.type": error.code };
   const { faultCode, faultName } = error.details as { faultCode?: unknown; faultName?: unknown };
   if (typeof faultCode === "number") attributes["koji.fault_code"] = faultCode;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sslAuthenticator } from "../../src/koji/auth.js";
 import { KojiTransport } from "../../src/koji/transport.js";
 import { adler32Hex } from "../fakes/adler32.js";
-import { uploadDirectory, uploadFile } from "../fakes/composer-worker/upload.js";
+import { UploadFailure, uploadDirectory, uploadFile } from "../fakes/composer-worker/upload.js";
 import { UploadClient, UploadingKojiSession } from "../fakes/composer-worker/upload-client.js";
 import { type FakeKojiHub, type RecordedRequest, startFakeKojiHub } from "../fakes/koji/server.js";
 import { createTestPki, type TestPki } from "../fakes/pki.js";
@@ -222,6 +222,7 @@ describe("Koji raw uploads", () => {
         source: pieces(data),
         expected: { size: 101 },
       }),
+      UploadFailure,
     );
     expect(wrongSize.code).toBe("KOJI_UPLOAD_SOURCE_MISMATCH");
     const wrongSum = await caught(
@@ -231,6 +232,7 @@ describe("Koji raw uploads", () => {
         source: pieces(data),
         expected: { checksum: "0".repeat(32) },
       }),
+      UploadFailure,
     );
     expect(wrongSum.code).toBe("KOJI_UPLOAD_SOURCE_MISMATCH");
     const md5 = createHash("md5").update(data).digest("hex").toUpperCase();
@@ -254,6 +256,7 @@ describe("Koji raw uploads", () => {
         source: pieces(randomBytes(3)),
         chunkBytes: 1024,
       }),
+      UploadFailure,
     );
     expect(error.code).toBe("KOJI_UPLOAD_VERIFY");
     const garbled = freshDir();
@@ -268,6 +271,7 @@ describe("Koji raw uploads", () => {
         chunkBytes: 1024,
         verify: "always",
       }),
+      UploadFailure,
     );
     expect(wrongDigest.code).toBe("KOJI_UPLOAD_VERIFY");
     expect(hub.calls("checkUpload").at(-1)?.params).toEqual([

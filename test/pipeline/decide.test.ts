@@ -19,7 +19,7 @@ function lastAttempt(error: Parameters<typeof shouldRetry>[0], p = policy): numb
 
 describe("retry or dead letter", () => {
   it("a known retryable error uses the whole ladder up to MAX_ATTEMPTS", () => {
-    expect(lastAttempt(retryableError("KOJI_UNAVAILABLE", "hub down"))).toBe(8);
+    expect(lastAttempt(retryableError("KOJI_UNREACHABLE", "hub down"))).toBe(8);
   });
 
   it("a permanent error ends on the first attempt", () => {

@@ -115,7 +115,7 @@ describe("QueueConsumer", () => {
     await consume(names, async (d) => {
       seen.push({ attempt: d.attempt, at: Date.now(), headers: d.headers });
       return d.attempt < 3
-        ? { action: "retry", error: retryableError("TEST_FLAKY", "flaky") }
+        ? { action: "retry", error: retryableError("KOJI_TRANSPORT", "flaky") }
         : { action: "ack" };
     });
     await publisher.publishJson(names.exchange, names.routingKey, { n: 1 });
@@ -123,7 +123,7 @@ describe("QueueConsumer", () => {
     expect(seen.map((s) => s.attempt)).toEqual([1, 2, 3]);
     expect((seen[1]?.at ?? 0) - (seen[0]?.at ?? 0)).toBeGreaterThanOrEqual(240);
     expect((seen[2]?.at ?? 0) - (seen[1]?.at ?? 0)).toBeGreaterThanOrEqual(390);
-    expect(seen[1]?.headers["x-last-error-code"]).toBe("TEST_FLAKY");
+    expect(seen[1]?.headers["x-last-error-code"]).toBe("KOJI_TRANSPORT");
     await sleep(100);
     expect((await admin.checkQueue(names.workQueue)).messageCount).toBe(0);
     for (const retry of names.retryQueues) expect((await admin.checkQueue(retry.name)).messageCount).toBe(0);
@@ -231,7 +231,7 @@ describe("QueueConsumer", () => {
     await consume(names, async (d) => {
       seen.push(d);
       if (seen.length > 1) return { action: "ack" };
-      return { action: "retry", error: retryableError("HUGE", "x".repeat(100_000)) };
+      return { action: "retry", error: retryableError("KOJI_TRANSPORT", "x".repeat(100_000)) };
     });
     await publisher.publishJson(names.exchange, names.routingKey, { n: 1 });
     await until(() => seen.length === 2);

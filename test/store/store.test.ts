@@ -166,7 +166,7 @@ describe("import rows", () => {
       last_error_code: "KOJI_FAULT",
       koji_token: null,
     });
-    await expect(markFailed(pool, id, permanentError("X", "again"), "failed")).rejects.toThrow(
+    await expect(markFailed(pool, id, permanentError("KOJI_FAULT", "again"), "failed")).rejects.toThrow(
       /not in state/,
     );
   });

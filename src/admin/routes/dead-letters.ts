@@ -37,14 +37,9 @@ const Selection = z.object({
 function selectionOf(body: z.infer<typeof Selection>): DeadLetterSelection {
   const given = [body.compose_ids, body.code, body.all].filter((part) => part !== undefined).length;
   if (given !== 1) {
-    throw new HttpError(
-      400,
-      "INVALID_REQUEST",
-      "invalid body.compose_ids: give one of compose_ids, code, all",
-      {
-        field: "body.compose_ids",
-      },
-    );
+    throw new HttpError("INVALID_REQUEST", "invalid body.compose_ids: give one of compose_ids, code, all", {
+      field: "body.compose_ids",
+    });
   }
   if (body.all) return { all: true };
   if (body.code) return { code: body.code };
@@ -75,7 +70,7 @@ export async function deadLetterRoutes(app: FastifyInstance, deps: AdminDeps): P
       logger: deps.logger,
     });
     if (result.outcome === "unmatched") {
-      throw new HttpError(404, "NOT_FOUND", unmatchedMessage(selection, result.missing), {
+      throw new HttpError("NOT_FOUND", unmatchedMessage(selection, result.missing), {
         unmatched: result.missing,
       });
     }
@@ -140,7 +135,6 @@ export async function deadLetterRoutes(app: FastifyInstance, deps: AdminDeps): P
       const selection = selectionOf(body);
       if ("all" in selection) {
         throw new HttpError(
-          400,
           "INVALID_REQUEST",
           "invalid body.all: drop takes compose_ids or code, never all",
           {
@@ -150,7 +144,6 @@ export async function deadLetterRoutes(app: FastifyInstance, deps: AdminDeps): P
       }
       if (!body.dry_run && body.confirm !== true) {
         throw new HttpError(
-          400,
           "INVALID_REQUEST",
           "invalid body.confirm: must be true to remove dead letters (or use dry_run)",
           { field: "body.confirm" },

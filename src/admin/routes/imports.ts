@@ -97,14 +97,12 @@ export async function importRoutes(app: FastifyInstance, deps: AdminDeps): Promi
       if (result.outcome === "not-found") throw notFound(`import ${params.compose_id}`);
       if (result.outcome === "broker-unavailable") {
         throw new HttpError(
-          503,
           "BROKER_UNAVAILABLE",
           `the broker did not take the event (${result.message}); import ${params.compose_id} is unchanged, try again`,
         );
       }
       if (result.outcome === "conflict") {
         throw new HttpError(
-          409,
           "CONFLICT",
           `import ${params.compose_id} is ${result.state}, not failed or refunded`,
         );

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { isStoreFailure } from "../../error-codes.js";
 import { permanentError, retryableError, toImporterError } from "../../errors.js";
 import { KojiFault } from "../../koji/faults.js";
 import { BUILD_STATE_NAMES, type BuildInfo, BuildState } from "../../koji/schemas.js";
@@ -39,7 +40,8 @@ export async function importBuild(ctx: ImportContext, metadataJson: string): Pro
     advance(ctx, await markImported(ctx.db, ctx.composeId, build.id, ctx.stepLog));
   } catch (error) {
     const failure = toImporterError(error);
-    if (failure.code.startsWith("STORE_")) throw failure;
+    // The failure is our own database's (a state guard that did not match, say), not the hub's: Koji has no say.
+    if (isStoreFailure(failure.code)) throw failure;
     // Whatever the failure, Koji is asked first: a lost answer, or a CGImport of an earlier try that committed
     // while this one was refused, leaves our reservation COMPLETE.
     const build = await ctx.koji.getBuild(buildId).catch(() => undefined);

@@ -1,7 +1,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { setImmediate, setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import { permanentError, retryableError, toImporterError } from "../../../src/errors.js";
+import { toImporterError } from "../../../src/errors.js";
 import { parseInput } from "../../../src/validation.js";
 import { Adler32, adler32Combine } from "../adler32.js";
 import { ChunkReader } from "./chunk-reader.js";
@@ -70,6 +70,29 @@ interface Chunk {
   adler32: number;
 }
 
+/**
+ * The uploader's own failures. It stands in for composer's worker, not the importer, so its codes are not the
+ * importer's and stay out of its registry (src/error-codes.ts); what the hub session raises stays an ImporterError.
+ */
+type UploadFailureCode =
+  | "KOJI_UPLOAD_CONFIG"
+  | "KOJI_UPLOAD_MISMATCH"
+  | "KOJI_UPLOAD_SOURCE_MISMATCH"
+  | "KOJI_UPLOAD_VERIFY";
+
+export class UploadFailure extends Error {
+  override readonly name = "UploadFailure";
+
+  constructor(
+    readonly code: UploadFailureCode,
+    readonly retryable: boolean,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
 function hex8(value: number): string {
   return value.toString(16).padStart(8, "0");
 }
@@ -100,8 +123,9 @@ export async function uploadFile(client: UploadClient, options: UploadFileOption
   const chunkRetries = options.chunkRetries ?? 4;
   const retryDelayMs = options.retryDelayMs ?? 1000;
   if (!Number.isSafeInteger(chunkBytes) || chunkBytes <= 0) {
-    throw permanentError(
+    throw new UploadFailure(
       "KOJI_UPLOAD_CONFIG",
+      false,
       `Koji upload: chunk size ${chunkBytes} is not a positive integer`,
     );
   }
@@ -136,16 +160,17 @@ export async function uploadFile(client: UploadClient, options: UploadFileOption
         );
         if (result.size !== chunk.length || result.offset !== offset || result.hexdigest !== expectedDigest) {
           // Bytes changed between us and the hub's disk. Sending them again at the same offset overwrites them.
-          throw retryableError(
+          throw new UploadFailure(
             "KOJI_UPLOAD_MISMATCH",
+            true,
             `Koji upload ${where} at offset ${offset}: hub wrote ${result.size} bytes at ${result.offset} with ` +
               `adler32 ${result.hexdigest ?? "none"}, sent ${chunk.length} bytes with ${expectedDigest}`,
-            { details: { filename, offset } },
+            { filename, offset },
           );
         }
         return;
       } catch (e) {
-        const error = toImporterError(e);
+        const error = e instanceof UploadFailure ? e : toImporterError(e);
         if (!error.retryable || attempt >= chunkRetries || options.signal?.aborted) throw error;
         if (attempt === 0) resends++;
         options.logger?.warn(
@@ -188,17 +213,19 @@ export async function uploadFile(client: UploadClient, options: UploadFileOption
   const checksum = hash.digest("hex");
   const size = offset;
   if (options.expected?.size !== undefined && options.expected.size !== size) {
-    throw retryableError(
+    throw new UploadFailure(
       "KOJI_UPLOAD_SOURCE_MISMATCH",
+      true,
       `Koji upload ${where}: the source gave ${size} bytes, expected ${options.expected.size}`,
-      { details: { filename, size, expectedSize: options.expected.size } },
+      { filename, size, expectedSize: options.expected.size },
     );
   }
   if (options.expected?.checksum !== undefined && options.expected.checksum.toLowerCase() !== checksum) {
-    throw retryableError(
+    throw new UploadFailure(
       "KOJI_UPLOAD_SOURCE_MISMATCH",
+      true,
       `Koji upload ${where}: the source's ${checksumType} is ${checksum}, expected ${options.expected.checksum}`,
-      { details: { filename, checksum, expectedChecksum: options.expected.checksum } },
+      { filename, checksum, expectedChecksum: options.expected.checksum },
     );
   }
 
@@ -208,10 +235,11 @@ export async function uploadFile(client: UploadClient, options: UploadFileOption
   const check = await client.checkUpload(directory, filename, digestToo ? "adler32" : undefined);
   if (!check || check.size !== size || (digestToo && check.hexdigest !== adler32)) {
     const found = check ? `${check.size} bytes, adler32 ${check.hexdigest ?? "none"}` : "no file";
-    throw retryableError(
+    throw new UploadFailure(
       "KOJI_UPLOAD_VERIFY",
+      true,
       `Koji upload ${where}: hub has ${found}, sent ${size} bytes with adler32 ${adler32}`,
-      { details: { filename, size, adler32, hubSize: check?.size, hubAdler32: check?.hexdigest } },
+      { filename, size, adler32, hubSize: check?.size, hubAdler32: check?.hexdigest },
     );
   }
   options.logger?.debug({ filename, size, chunks, resends }, "Koji upload done");
@@ -267,7 +295,7 @@ export async function uploadDirectory(
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, files.length)) }, worker));
-  if (failure !== undefined) throw toImporterError(failure);
+  if (failure !== undefined) throw failure instanceof UploadFailure ? failure : toImporterError(failure);
   options.signal?.throwIfAborted();
   return results;
 }
