@@ -219,7 +219,8 @@ async function importCompose(
   }
   if (!row) {
     await lock.release();
-    throw new Error(`import ${composeId} vanished after it was recorded`);
+    // An operator deleted the row after the event was recorded; the retry records it anew.
+    throw retryableError("STORE_ROW_VANISHED", `import ${composeId} vanished after it was recorded`);
   }
   const ctx = {
     composeId,

@@ -144,6 +144,37 @@ describe("faults that a retry cures", () => {
     expect(calls("CGImport") - imports).toBe(1);
     expect(h.hub.state.builds.get(row.koji_build_id as number)?.state).toBe(1);
   });
+
+  it("an import row deleted after its event was recorded: retried as STORE_ROW_VANISHED, recorded anew", async () => {
+    const { composeId, event } = await h.prepareCompose();
+    // The row goes just as the attempt starts (its first `attempts` update), once: an operator's DELETE
+    // between the recording of the event and the worker's lock, made to happen every time.
+    await h.pool.query(`CREATE TABLE vanished (compose_id text PRIMARY KEY);
+      CREATE FUNCTION vanish_once() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF OLD.compose_id = '${composeId}' AND NOT EXISTS (SELECT 1 FROM vanished) THEN
+          INSERT INTO vanished VALUES (OLD.compose_id);
+          DELETE FROM imports WHERE compose_id = OLD.compose_id;
+          RETURN NULL;
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER vanish_once BEFORE UPDATE OF attempts ON imports FOR EACH ROW EXECUTE FUNCTION vanish_once();`);
+    try {
+      await h.publish(event);
+      const row = await h.waitForState(composeId, ["imported", "failed", "refunded"]);
+      expect(row.state).toBe("imported");
+      expect((await h.pool.query("SELECT compose_id FROM vanished")).rows).toEqual([
+        { compose_id: composeId },
+      ]);
+      const { values } = await h.metrics.retries.get();
+      expect(values.find((v) => v.labels.code === "STORE_ROW_VANISHED")?.value).toBe(1);
+    } finally {
+      await h.pool.query(
+        `DROP TRIGGER vanish_once ON imports; DROP FUNCTION vanish_once(); DROP TABLE vanished`,
+      );
+    }
+  });
 });
 
 describe("failures that no retry cures", () => {
