@@ -2,6 +2,7 @@ import { SpanStatusCode, trace } from "@opentelemetry/api";
 import type pg from "pg";
 import type { ComposerClient } from "../composer/client.js";
 import { ImporterError, permanentError, retryableError, toImporterError } from "../errors.js";
+import type { KojiClient } from "../koji/client.js";
 import type { KojiHubs } from "../koji/hubs.js";
 import { type Logger, logError } from "../log.js";
 import type { Metrics } from "../metrics.js";
@@ -222,23 +223,11 @@ async function importCompose(
     // An operator deleted the row after the event was recorded; the retry records it anew.
     throw retryableError("STORE_ROW_VANISHED", `import ${composeId} vanished after it was recorded`);
   }
-  const ctx = {
-    composeId,
-    event,
-    signal: AbortSignal.any([control.abort, lock.lost]),
-    stopping: control.stopping,
-    db: lock.client,
-    pool: deps.pool,
-    composer: deps.composer,
-    archiveTypes: deps.archiveTypes,
-    settings: deps.settings,
-    metrics: deps.metrics,
-    logger,
-    attempt: row.attempts,
-    row,
-  } as ImportContext;
+  const signal = AbortSignal.any([control.abort, lock.lost]);
+  // Built whole once the import has its Koji client; a failure before that settles without it.
+  let ctx: ImportContext | undefined;
   try {
-    if (FINAL_STATES.has(ctx.row.state)) return { action: "ack" };
+    if (FINAL_STATES.has(row.state)) return { action: "ack" };
     const conflict = await findImportedNvr(lock.client, composeId, {
       server: event.koji.server,
       name: event.koji.name,
@@ -254,11 +243,24 @@ async function importCompose(
         ),
       );
     }
-    try {
-      ctx.koji = (await deps.hubs.client(event.koji.server)).withSignal(ctx.signal);
-    } catch (error) {
-      throw new StepError("record", error);
-    }
+    ctx = {
+      composeId,
+      event,
+      signal,
+      stopping: control.stopping,
+      db: lock.client,
+      pool: deps.pool,
+      koji: await kojiClient(deps.hubs, event.koji.server, signal),
+      composer: deps.composer,
+      archiveTypes: deps.archiveTypes,
+      settings: deps.settings,
+      metrics: deps.metrics,
+      logger,
+      attempt: row.attempts,
+      // runImport gives each step its own line; until the first starts, the attempt is the event's recording.
+      stepLog: { attempt: row.attempts, step: "record", startedAt: new Date() },
+      row,
+    };
     await runImport(ctx, (step, ms) => deps.metrics.stepDuration.observe({ step }, ms / 1000));
     deps.onResult?.();
     deps.metrics.eventsConsumed.inc({ outcome: ctx.row.state === "imported" ? "imported" : ctx.row.state });
@@ -268,13 +270,35 @@ async function importCompose(
   } catch (thrown) {
     const step = thrown instanceof StepError ? thrown.step : "unknown";
     const error = classify(thrown instanceof StepError ? thrown.error : thrown);
+    const failed = { composeId, db: lock.client, logger, attempt: row.attempts, ctx };
     return (
       giveBack(deps, delivery, control, error, lock.lost) ??
-      (await settleFailure(deps, ctx, delivery, step, error))
+      (await settleFailure(deps, failed, delivery, step, error))
     );
   } finally {
     await lock.release();
   }
+}
+
+/** The hub's client for this import, its calls abandoned with the import; a hub not to be had fails "record". */
+async function kojiClient(hubs: KojiHubs, server: string, signal: AbortSignal): Promise<KojiClient> {
+  try {
+    return (await hubs.client(server)).withSignal(signal);
+  } catch (error) {
+    throw new StepError("record", error);
+  }
+}
+
+/**
+ * The attempt whose failure is being settled. `ctx` is there once the import has its Koji client; a failure
+ * before that (an NVR imported already, a hub that is not configured) has nothing it could give back.
+ */
+interface FailedAttempt {
+  composeId: string;
+  db: pg.PoolClient;
+  logger: Logger;
+  attempt: number;
+  ctx: ImportContext | undefined;
 }
 
 /**
@@ -300,17 +324,23 @@ async function recordFoundImported(
 
 async function settleFailure(
   deps: PipelineDeps,
-  ctx: ImportContext,
+  failed: FailedAttempt,
   delivery: Delivery,
   step: string,
   error: ImporterError,
 ): Promise<Outcome> {
-  const { composeId, logger } = ctx;
-  await recordStep(ctx.db, { composeId, attempt: ctx.attempt, step, startedAt: new Date(), error }).catch(
-    () => undefined,
+  const { composeId, db, logger, ctx } = failed;
+  // A line the attempt log could not take does not stop the failure being settled, but it is said: that log is
+  // where a person looks first.
+  await recordStep(db, { composeId, attempt: failed.attempt, step, startedAt: new Date(), error }).catch(
+    (recordError: unknown) =>
+      logger.warn(
+        { step, ...logError(classify(recordError)), failure: error.code },
+        "could not write the failed step to the attempt log",
+      ),
   );
   if (shouldRetry(error, delivery.attempt, deps.settings)) {
-    await noteRetryableError(ctx.db, composeId, error);
+    await noteRetryableError(db, composeId, error);
     deps.metrics.retries.inc({ step, code: error.code });
     deps.metrics.eventsConsumed.inc({ outcome: "retried" });
     logger.warn({ step, ...logError(error), attempt: delivery.attempt }, "import step failed; will retry");
@@ -323,9 +353,9 @@ async function settleFailure(
   let failure = gaveUp(error, delivery.attempt);
   // Its own reservation may turn out imported after all; composer's, taken back before the importer had its
   // own, cannot have been.
-  const own = currentReservation(ctx);
-  const reservation = ctx.koji ? reservationToGiveBack(ctx) : undefined;
-  if (reservation) {
+  const own = ctx && currentReservation(ctx);
+  const reservation = ctx && reservationToGiveBack(ctx);
+  if (ctx && reservation) {
     try {
       const given = own
         ? await giveBackOrFindImported(ctx, own)
@@ -352,7 +382,7 @@ async function settleFailure(
     }
   }
   await markFailed(
-    ctx.db,
+    db,
     composeId,
     failure,
     refunded ? "refunded" : "failed",

@@ -1,6 +1,6 @@
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type GetMessage } from "amqplib";
 import type pg from "pg";
-import { pino } from "pino";
+import { type Logger, pino } from "pino";
 import { type Config, loadConfig } from "../../src/config/load.js";
 import { createMetrics, type Metrics } from "../../src/metrics.js";
 import { declareTopology, deleteTopology, EventPublisher } from "../../src/queue/index.js";
@@ -29,8 +29,14 @@ export interface Harness {
   /** For what the SRE tools do with publisher confirms (replaying dead letters). */
   confirmChannel: ConfirmChannel;
   metrics: Metrics;
-  /** Resolves once the worker consumes, unless `consuming: false` (a worker that is not expected to). */
-  startWorker(overrides?: Record<string, string>, options?: { consuming?: boolean }): Promise<Worker>;
+  /**
+   * Resolves once the worker consumes, unless `consuming: false` (a worker that is not expected to). `logger`
+   * replaces the harness's (silent unless TEST_LOG_LEVEL says otherwise), for a test that reads the log.
+   */
+  startWorker(
+    overrides?: Record<string, string>,
+    options?: { consuming?: boolean; logger?: Logger },
+  ): Promise<Worker>;
   /** A fresh copy of a sample compose: served by the fake composer, its outputs uploaded as composer would. */
   prepareCompose(
     fixture?: string,
@@ -102,7 +108,11 @@ export async function createHarness(
     confirmChannel,
     metrics,
     async startWorker(overrides = {}, options = {}) {
-      const worker = await startWorker(loadConfig({ ...fullEnv, ...overrides }), logger, metrics);
+      const worker = await startWorker(
+        loadConfig({ ...fullEnv, ...overrides }),
+        options.logger ?? logger,
+        metrics,
+      );
       workers.push(worker);
       if (options.consuming !== false) await worker.consumer.whenConsuming();
       return worker;
