@@ -4,7 +4,7 @@ import type { ImportProgress } from "./import-row.js";
 
 /**
  * Set before CGInitBuild is sent. If the worker dies before saveReservation, the next try sees this mark
- * with no token and knows a BUILDING build of this NVR may be its own orphan (see pipeline/reserve.ts).
+ * with no token and knows a BUILDING build of this NVR may be its own orphan (see pipeline/steps/reserve.ts).
  */
 export function markReservationStarted(db: Db, composeId: string): Promise<ImportProgress> {
   return guardedUpdate(
