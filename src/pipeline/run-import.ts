@@ -1,5 +1,5 @@
 import { retryableError } from "../errors.js";
-import type { ImportState } from "../store/import-states.js";
+import { type ImportState, type StepName, stepIn } from "../store/import-states.js";
 import { inSpan } from "../telemetry/spans.js";
 import type { ImportContext } from "./context.js";
 import { type CrashPoint, crashPoint } from "./crash-hook.js";
@@ -12,25 +12,30 @@ import { preflight, recheckRequestSize } from "./steps/preflight.js";
 import { reserveBuild } from "./steps/reserve.js";
 
 interface Step {
-  name: string;
+  name: StepName;
   run(ctx: ImportContext): Promise<void>;
   /** Where a crash test may kill the worker once the step's result is committed. */
   after: CrashPoint;
 }
 
-/** The step that moves an import on from each non-final state: resuming is running the step for the state. */
-const STEP_FOR_STATE: Partial<Record<ImportState, Step>> = {
-  received: { name: "fetch", run: fetchCompose, after: "fetched" },
-  fetched: {
-    name: "assemble",
+/** What each step runs; the state it runs in is the state machine's (src/store/import-states.ts). */
+const STEPS: Record<StepName, Omit<Step, "name">> = {
+  fetch: { run: fetchCompose, after: "fetched" },
+  assemble: {
     run: (ctx) => (composeFailed(ctx) ? finishFailedCompose(ctx) : assembleDocument(ctx)),
     after: "assembled",
   },
   // Pre-flight needs no reservation, so it comes before one: a compose Koji would refuse costs none.
-  assembled: { name: "reserve", run: preflightThenReserve, after: "reserved" },
-  reserved: { name: "check-uploads", run: checkUploads, after: "uploads-checked" },
-  uploaded: { name: "import", run: (ctx) => importBuild(ctx, recheckRequestSize(ctx)), after: "imported" },
+  reserve: { run: preflightThenReserve, after: "reserved" },
+  "check-uploads": { run: checkUploads, after: "uploads-checked" },
+  import: { run: (ctx) => importBuild(ctx, recheckRequestSize(ctx)), after: "imported" },
 };
+
+/** The step that moves an import on from a non-final state: resuming is running the step for the state. */
+function stepFor(state: ImportState): Step | undefined {
+  const name = stepIn(state);
+  return name && { name, ...STEPS[name] };
+}
 
 export class StepError extends Error {
   constructor(
@@ -56,7 +61,7 @@ async function preflightThenReserve(ctx: ImportContext): Promise<void> {
  * A step ends with the state change that writes its "ok" line of the attempt log (ctx.stepLog), in one commit.
  */
 export async function runImport(ctx: ImportContext, onStep: (step: string, ms: number) => void) {
-  for (let step = STEP_FOR_STATE[ctx.row.state]; step; step = STEP_FOR_STATE[ctx.row.state]) {
+  for (let step = stepFor(ctx.row.state); step; step = stepFor(ctx.row.state)) {
     // Stopping: the step that ran is committed; the next one is another worker's (the event is given back).
     if (ctx.stopping.aborted)
       throw new StepError(step.name, retryableError("SHUTTING_DOWN", "the worker is stopping"));

@@ -1,7 +1,7 @@
 import { permanentError } from "../errors.js";
 import { type Db, preparedQuery } from "./db.js";
 import { type ImportProgress, PROGRESS_COLUMNS_SQL, toImportProgress } from "./import-row.js";
-import type { ImportState } from "./import-states.js";
+import { type ImportState, type Statement, stateChange } from "./import-states.js";
 
 /** The attempt-log line of a step that ends with this update: written by the same statement, so in one commit. */
 export interface StepLog {
@@ -12,7 +12,9 @@ export interface StepLog {
 
 /**
  * UPDATE imports SET <assignments> WHERE compose_id = $1 AND state = ANY(<from>): the state guard lives in the
- * statement, so an update that lost a race (or a bug that skips a step) changes nothing and says so.
+ * statement, so an update that lost a race (or a bug that skips a step) changes nothing and says so. The guard,
+ * and the state the row is left in, are the `statement`'s in the state machine (import-states.ts); `to` picks one
+ * when it may end in several. A mark, which stays in its state, sets none.
  * `assignments` refers to the values as $3, $4, ... ($1 is the compose id, $2 the allowed states).
  * `also` are further data-modifying statements of the same change (they read the matched row as `updated` and
  * may use the values' parameters); with `log`, the step's "ok" line goes into the attempt log. Either happens in
@@ -21,15 +23,25 @@ export interface StepLog {
 export async function guardedUpdate(
   db: Db,
   composeId: string,
-  from: readonly ImportState[],
+  statement: Statement,
   assignments: string,
   values: unknown[] = [],
-  options: { log?: StepLog; also?: string[] } = {},
+  options: { log?: StepLog; also?: string[]; to?: ImportState } = {},
 ): Promise<ImportProgress> {
-  const update = `UPDATE imports SET ${assignments}, updated_at = now()
+  const { from, to } = stateChange(statement);
+  const target = options.to ?? (to.length === 1 ? to[0] : undefined);
+  if (target === undefined || !to.includes(target))
+    throw new Error(`${statement} leaves an import ${to.join(" or ")}, not ${String(options.to)}`);
+  const params: unknown[] = [composeId, from, ...values];
+  const staysInState = from.length === 1 && from[0] === target;
+  let sets = assignments;
+  if (!staysInState) {
+    params.push(target);
+    sets = `state = $${params.length}, ${assignments}`;
+  }
+  const update = `UPDATE imports SET ${sets}, updated_at = now()
      WHERE compose_id = $1 AND state = ANY($2::text[])
      RETURNING ${PROGRESS_COLUMNS_SQL}`;
-  const params: unknown[] = [composeId, from, ...values];
   const effects = [...(options.also ?? [])];
   if (options.log) {
     const at = params.length + 1;

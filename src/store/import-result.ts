@@ -2,22 +2,19 @@ import type { ImporterError } from "../errors.js";
 import { type Db, preparedQuery } from "./db.js";
 import { guardedUpdate, type StepLog } from "./guarded-update.js";
 import type { ImportProgress } from "./import-row.js";
-import type { ImportState } from "./import-states.js";
 import { resultOutboxInsert } from "./result-outbox.js";
-
-const NOT_FINAL: ImportState[] = ["received", "fetched", "assembled", "reserved", "uploaded"];
 
 /**
  * Set before each CGImport is sent: while it is set, that CGImport may still be running on the hub (until
  * KOJI_IMPORT_TIMEOUT after it), and a retry asks Koji, and waits, before it sends another.
  */
 export function markImportStarted(db: Db, composeId: string): Promise<ImportProgress> {
-  return guardedUpdate(db, composeId, ["uploaded"], "import_started_at = now()");
+  return guardedUpdate(db, composeId, "markImportStarted", "import_started_at = now()");
 }
 
 /** The hub answered the CGImport (a fault): nothing of it is running any more, so a retry need not wait. */
 export function markImportAnswered(db: Db, composeId: string): Promise<ImportProgress> {
-  return guardedUpdate(db, composeId, ["uploaded"], "import_started_at = NULL");
+  return guardedUpdate(db, composeId, "markImportAnswered", "import_started_at = NULL");
 }
 
 /** The import done: its result event goes into the outbox in the same statement, so in the same commit. */
@@ -32,8 +29,8 @@ export function markImported(
   return guardedUpdate(
     db,
     composeId,
-    ["assembled", "reserved", "uploaded"],
-    "state = 'imported', koji_build_id = $3, imported_at = now(), last_error = NULL, last_error_code = NULL, last_error_class = NULL",
+    "markImported",
+    "koji_build_id = $3, imported_at = now(), last_error = NULL, last_error_code = NULL, last_error_class = NULL",
     [buildId],
     { log, also: [resultOutboxInsert()] },
   );
@@ -55,10 +52,10 @@ export function markFailed(
   return guardedUpdate(
     db,
     composeId,
-    NOT_FINAL,
-    "state = $3, last_error = $4, last_error_code = $5, last_error_class = $6, koji_token = NULL",
-    [state, error.message, error.code, error.errorClass, reservedBuildId ?? null],
-    { log, also: [resultOutboxInsert(7)] },
+    "markFailed",
+    "last_error = $3, last_error_code = $4, last_error_class = $5, koji_token = NULL",
+    [error.message, error.code, error.errorClass, reservedBuildId ?? null],
+    { log, also: [resultOutboxInsert(6)], to: state },
   );
 }
 

@@ -2,6 +2,7 @@ import { retryableError } from "../errors.js";
 import type { ComposeFinishedEvent } from "../schemas/event.js";
 import { type Db, preparedQuery } from "./db.js";
 import { type ImportProgress, PROGRESS_COLUMNS_SQL, toImportProgress } from "./import-row.js";
+import type { ImportState } from "./import-states.js";
 
 /**
  * Inserts the compose's row on its first event and returns the row as it stands; a redelivered or duplicated
@@ -12,6 +13,8 @@ export async function recordEvent(
   event: ComposeFinishedEvent,
 ): Promise<{ row: ImportProgress; inserted: boolean }> {
   const koji = event.koji;
+  // The states the state machine (import-states.ts) lets recordEvent create a row in.
+  const state: ImportState = koji ? "received" : "ignored";
   const inserted = await preparedQuery(
     db,
     `INSERT INTO imports (compose_id, state, koji_server, koji_task_id, name, version, release, upload_directory, event)
@@ -20,7 +23,7 @@ export async function recordEvent(
      RETURNING ${PROGRESS_COLUMNS_SQL}`,
     [
       event.compose_id,
-      koji ? "received" : "ignored",
+      state,
       koji?.server ?? null,
       koji?.task_id ?? null,
       koji?.name ?? null,

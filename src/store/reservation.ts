@@ -10,7 +10,7 @@ export function markReservationStarted(db: Db, composeId: string): Promise<Impor
   return guardedUpdate(
     db,
     composeId,
-    ["assembled"],
+    "markReservationStarted",
     "reservation_started_at = COALESCE(reservation_started_at, now())",
   );
 }
@@ -26,8 +26,8 @@ export function saveReservation(
   return guardedUpdate(
     db,
     composeId,
-    ["assembled"],
-    "state = 'reserved', koji_build_id = $3, koji_token = $4, reservation_source = $5, cg_metadata = $6",
+    "saveReservation",
+    "koji_build_id = $3, koji_token = $4, reservation_source = $5, cg_metadata = $6",
     [reservation.buildId, reservation.token, reservation.source, JSON.stringify(document)],
     { log },
   );

@@ -25,8 +25,8 @@ export function saveAssembled(
   return guardedUpdate(
     db,
     composeId,
-    ["fetched"],
-    "state = 'assembled', cg_metadata = $3",
+    "saveAssembled",
+    "cg_metadata = $3",
     [JSON.stringify(document), JSON.stringify(outputs)],
     {
       log,

@@ -12,8 +12,8 @@ export function saveFetched(
   return guardedUpdate(
     db,
     composeId,
-    ["received"],
-    "state = 'fetched', compose_status = $3, compose_logs = $4, compose_manifests = $5",
+    "saveFetched",
+    "compose_status = $3, compose_logs = $4, compose_manifests = $5",
     [JSON.stringify(responses.status), JSON.stringify(responses.logs), JSON.stringify(responses.manifests)],
     { log },
   );

@@ -7,13 +7,11 @@ export function markUploadsWaiting(db: Db, composeId: string): Promise<ImportPro
   return guardedUpdate(
     db,
     composeId,
-    ["reserved"],
+    "markUploadsWaiting",
     "uploads_waiting_since = COALESCE(uploads_waiting_since, now())",
   );
 }
 
 export function markUploaded(db: Db, composeId: string, log?: StepLog): Promise<ImportProgress> {
-  return guardedUpdate(db, composeId, ["reserved"], "state = 'uploaded', uploads_waiting_since = NULL", [], {
-    log,
-  });
+  return guardedUpdate(db, composeId, "markUploaded", "uploads_waiting_since = NULL", [], { log });
 }

@@ -1,7 +1,7 @@
 import type { Db } from "../db.js";
 import type { ImportRow } from "../import-row.js";
 import { toImportRow } from "../import-row.js";
-import { RETRYABLE_BY_OPERATOR } from "../import-states.js";
+import { stateChange } from "../import-states.js";
 
 /**
  * An operator's retry: a failed or refunded import starts over from `received` (its event is re-published by
@@ -12,13 +12,14 @@ import { RETRYABLE_BY_OPERATOR } from "../import-states.js";
  * Undefined when the import is not in a retryable state.
  */
 export async function retryImport(db: Db, composeId: string): Promise<ImportRow | undefined> {
+  const { from, to } = stateChange("retryImport");
   const result = await db.query(
     `UPDATE imports
-     SET state = 'received', koji_token = NULL, reservation_source = NULL,
+     SET state = $3, koji_token = NULL, reservation_source = NULL,
          import_started_at = NULL, uploads_waiting_since = NULL, updated_at = now()
      WHERE compose_id = $1 AND state = ANY($2::text[])
      RETURNING *`,
-    [composeId, [...RETRYABLE_BY_OPERATOR]],
+    [composeId, from, to[0]],
   );
   return result.rows[0] ? toImportRow(result.rows[0]) : undefined;
 }
