@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { CrashPoint } from "../../src/pipeline/crash-hook.js";
 import { COMPOSES, loadCompose } from "../fixtures/composes.js";
+import { seenStateChanges } from "../support/state-changes.js";
 import { createHarness, type Harness } from "./harness.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -140,3 +141,18 @@ it("a worker killed during a slow CGImport and restarted at once waits for it: o
   expect((await h.admin.checkQueue(h.config.AMQP_QUEUE)).messageCount).toBe(0);
   expect((await h.admin.checkQueue(`${h.config.AMQP_QUEUE}.dead-letter`)).messageCount).toBe(0);
 }, 180_000);
+
+it("took the state machine's whole path across the crashes (and, as h.close() checks, nothing outside it)", async () => {
+  const seen = (await seenStateChanges(h.pool)).map((s) => `${s.from ?? "(new)"} → ${s.to}`);
+  expect(seen).toEqual(
+    expect.arrayContaining([
+      "(new) → received",
+      "received → fetched",
+      "fetched → assembled",
+      "assembled → reserved",
+      "reserved → uploaded",
+      "uploaded → imported",
+      "uploaded → refunded",
+    ]),
+  );
+});

@@ -4,6 +4,7 @@ import { replayDeadLetters } from "../../src/queue/dead-letters/replay.js";
 import { namesFromConfig } from "../../src/service/admin.js";
 import { getImport } from "../../src/store/index.js";
 import { COMPOSES, loadCompose } from "../fixtures/composes.js";
+import { seenStateChanges } from "../support/state-changes.js";
 import { createHarness, type Harness } from "./harness.js";
 
 let h: Harness;
@@ -362,4 +363,19 @@ describe("failures that no retry cures", () => {
     expect(row).toMatchObject({ state: "refunded", last_error_code: "KOJI_UPLOAD_MISSING" });
     expect(row.last_error).toContain(`missing from upload directory ${event.koji.upload_directory}`);
   });
+});
+
+it("took the state machine's ways out of every fault (and, as h.close() checks, none outside it)", async () => {
+  const seen = (await seenStateChanges(h.pool)).map((s) => `${s.from ?? "(new)"} → ${s.to}`);
+  expect(seen).toEqual(
+    expect.arrayContaining([
+      "assembled → imported",
+      "reserved → refunded",
+      "uploaded → imported",
+      "uploaded → failed",
+      "uploaded → refunded",
+      "failed → received",
+      "refunded → received",
+    ]),
+  );
 });

@@ -12,10 +12,19 @@ import { startFakeEnvironment } from "../fakes/environment.js";
 import type { FakeKojiHub } from "../fakes/koji/server.js";
 import { COMPOSES } from "../fixtures/composes.js";
 import { createTestDatabase, runPrefix, type TestDatabase, testAmqpUrl } from "../support/servers.js";
+import {
+  recordStateChanges,
+  type SeenStateChange,
+  strayStateChanges,
+  testConnectionUrl,
+} from "../support/state-changes.js";
 
 /**
  * Real PostgreSQL and RabbitMQ (a database and queue names of the file's own), the fake composer and the fake
  * Koji hub over HTTP, and the real worker in this process: the whole service, as a test sees it.
+ * Every state change the importer makes (in this process or a worker process the test starts) is recorded, and
+ * close() fails the test file when one is not in the state machine (src/store/import-states.ts): the crash and
+ * fault tests' paths are checked against the table. `pool` is the test's own; what it changes is not checked.
  */
 export interface Harness {
   database: TestDatabase;
@@ -63,7 +72,8 @@ export async function createHarness(
 ): Promise<Harness> {
   const database = await createTestDatabase(label, options.databaseAdminUrl);
   await runMigrations(database.url);
-  const pool = createPool(database.url, 4);
+  const pool = createPool(testConnectionUrl(database.url), 4);
+  await recordStateChanges(pool);
   const fakes = await startFakeEnvironment();
   const { hub, composer } = fakes;
   const prefix = runPrefix(label);
@@ -156,12 +166,21 @@ export async function createHarness(
     },
     async close() {
       for (const worker of workers) await worker.stop();
+      // Read before the database goes, reported once everything is cleaned up.
+      const strays = await strayStateChanges(pool).then(describeStrays, (error: unknown) => error);
       await deleteTopology(admin, namesFromConfig(config)).catch(() => undefined);
       await publisher.close();
       await model.close().catch(() => undefined);
       await fakes.close();
       await pool.end();
       await database.drop();
+      if (strays) throw strays;
     },
   };
+}
+
+function describeStrays(strays: SeenStateChange[]): Error | undefined {
+  if (strays.length === 0) return undefined;
+  const lines = strays.map((s) => `${s.from ?? "(new)"} → ${s.to}, by: ${s.statement.replace(/\s+/g, " ")}`);
+  return new Error(`state changes the state machine does not allow:\n${lines.join("\n")}`);
 }
