@@ -74,7 +74,8 @@ const PERFORM: Record<
   markImportStarted: (id) => markImportStarted(pool, id),
   markImportAnswered: (id) => markImportAnswered(pool, id),
   markImported: (id) => markImported(pool, id, 7),
-  markFailed: (id, to) => markFailed(pool, id, permanentError("X", "no"), to as "failed" | "refunded"),
+  markFailed: (id, to) =>
+    markFailed(pool, id, permanentError("KOJI_FAULT", "no"), to as "failed" | "refunded"),
   retryImport: async (id) => {
     if (!(await retryImport(pool, id))) throw new Error("retryImport changed nothing");
   },
