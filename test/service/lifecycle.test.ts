@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { namesFromConfig } from "../../src/service/admin.js";
 import { createHarness, type Harness } from "../pipeline/harness.js";
 import { closedPort } from "../support/closed-port.js";
@@ -196,7 +196,12 @@ describe("stop", () => {
     // The fetch step takes 3 s: the stop comes in the middle of it.
     h.composer.injectFault(slow.composeId, { kind: "slow", delayMs: 3000, endpoint: "status" });
     await h.publish(slow.event);
-    await h.waitForState(slow.composeId, ["received"]);
+    // The stop must find the fetch running: the row alone ("received") can be there before the step starts, and a
+    // worker stopped between steps rightly runs none (slow under load, this made the test fail at times).
+    await vi.waitFor(() => expect(h.composer.counters.calls(slow.composeId, "status")).toBeGreaterThan(0), {
+      timeout: 10_000,
+      interval: 20,
+    });
     await h.publish(queued.event);
     const { code, ms } = await app.stop();
     expect(code).toBe(0);
