@@ -161,6 +161,8 @@ describe("the outage switch", () => {
       const before = hub.counters.outageRefusals;
       const fault = await caught(koji.getBuild(1), KojiFault);
       expect(fault).toMatchObject({ faultCode: 1014, faultName: "ServerOffline", retryable: true });
+      // Recorded as it came, marked refused: it never ran.
+      expect(hub.requests.at(-1)).toMatchObject({ method: "getBuild", outage: "offline" });
       const reserve = await caught(koji.CGInitBuild({ name: "n", version: "1", release: "down" }), KojiFault);
       expect(reserve).toMatchObject({ faultCode: 1014, retryable: true });
       // A fresh client's login: refused too, and resent as the session resends a failed login (twice).

@@ -160,6 +160,8 @@ export interface RecordedRequest {
   bodyLength: number;
   sessionVia: "header" | "query" | "none";
   callnum: number | undefined;
+  /** Set when the hub was down and refused it (settings.outage): it never ran. */
+  outage?: OutageKind;
 }
 
 /** What the next matching request gets instead of (or besides) the hub's own handling. */
@@ -298,6 +300,7 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
     if (settings.outage) {
       // Koji's offline_reply (kojixmlrpc.py) comes before the session and the method are looked at.
       counters.outageRefusals += 1;
+      record.outage = settings.outage;
       if (isUpload) record.bodyLength = (await readBody(req)).length;
       if (settings.outage === "http503")
         return void res.writeHead(503, { "Content-Type": "text/html; charset=iso-8859-1" }).end(APACHE_503);
