@@ -1,4 +1,4 @@
-import { type ImporterError, retryableError } from "../errors.js";
+import { ImporterError, retryableError } from "../errors.js";
 
 /**
  * SQLSTATE classes that mean the server cannot serve us right now, not that a statement is wrong: 08 connection
@@ -25,10 +25,11 @@ const LOST_CONNECTION = /Connection terminated|not queryable|timeout exceeded wh
 /**
  * The error as STORE_UNAVAILABLE (retryable) when it says PostgreSQL cannot be reached or is going away, so
  * retries, dead letters and `importer_retries_total` name the database outage instead of an unexpected error.
- * Undefined for anything else.
+ * Undefined for anything else, and for an error an adapter has already classified: a Koji or composer error whose
+ * message happens to read "Connection terminated" is that service's, not the database's.
  */
 export function storeUnavailable(error: unknown): ImporterError | undefined {
-  if (!(error instanceof Error)) return undefined;
+  if (!(error instanceof Error) || error instanceof ImporterError) return undefined;
   const code = (error as { code?: unknown }).code;
   const matches =
     (typeof code === "string" && (UNAVAILABLE_SQLSTATE.test(code) || SOCKET_CODES.has(code))) ||

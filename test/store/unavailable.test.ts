@@ -1,5 +1,6 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { retryableError } from "../../src/errors.js";
 import { storeUnavailable } from "../../src/store/unavailable.js";
 import { closedPort } from "../support/closed-port.js";
 import { createTestDatabase, runPrefix, type TestDatabase } from "../support/servers.js";
@@ -72,6 +73,11 @@ describe("storeUnavailable", () => {
     expect(failures.map((failure) => (failure as { code?: string }).code)).toEqual(["42601", "23505"]);
     expect(failures.map((failure) => storeUnavailable(failure))).toEqual([undefined, undefined]);
     expect(storeUnavailable(new Error("something else"))).toBeUndefined();
+    // Another adapter's error keeps its own class, whatever its message reads like.
+    const koji = retryableError("KOJI_UNREACHABLE", "koji: Connection terminated by the hub", {
+      cause: new Error("ECONNRESET"),
+    });
+    expect(storeUnavailable(koji)).toBeUndefined();
     expect(storeUnavailable("not an error")).toBeUndefined();
   });
 });
