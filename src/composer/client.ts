@@ -1,6 +1,7 @@
 import type { Agent } from "undici";
 import type { z } from "zod";
 import type { Logger } from "../log.js";
+import type { Random } from "../retry/backoff.js";
 import {
   type ComposeLogs,
   ComposeLogsSchema,
@@ -10,7 +11,6 @@ import {
   ComposeStatusSchema,
 } from "../schemas/composer.js";
 import { type CallObserver, observeCall } from "../telemetry/calls.js";
-import { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from "./backoff.js";
 import { authError, httpStatusError, notFinishedError, type RequestLabel } from "./errors.js";
 import { parseBody, readErrorReason, readJson } from "./json-body.js";
 import { OAuthTokenSource } from "./oauth.js";
@@ -22,7 +22,8 @@ import {
   DEFAULT_TIMEOUTS,
 } from "./options.js";
 import { apiRoot, COMPOSER_ENDPOINTS, type ComposerEndpoint, composePath } from "./paths.js";
-import { withRetries } from "./retry.js";
+import { type ComposerRetryPolicy, DEFAULT_RETRY_POLICY, withRetries } from "./retry.js";
+import { parseRetryAfter } from "./retry-after.js";
 import { createAgent, discard, type HttpResponse, header, send, systemRootsPlus } from "./transport.js";
 
 export interface CallOptions {
@@ -45,9 +46,9 @@ export class ComposerClient {
   private readonly agent: Agent;
   private readonly tokenAgent: Agent | undefined;
   private readonly tokens: OAuthTokenSource | undefined;
-  private readonly policy: RetryPolicy;
+  private readonly policy: ComposerRetryPolicy;
   private readonly maxJsonBytes: number;
-  private readonly random: () => number;
+  private readonly random: Random;
   private readonly logger: Logger | undefined;
   private readonly observer: CallObserver | undefined;
 

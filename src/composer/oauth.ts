@@ -1,8 +1,8 @@
 import type { Dispatcher } from "undici";
 import { z } from "zod";
-import { parseRetryAfter } from "./backoff.js";
 import { authError, httpStatusError, isRetryableStatus, type RequestLabel } from "./errors.js";
 import { parseBody, readErrorReason, readJson } from "./json-body.js";
+import { parseRetryAfter } from "./retry-after.js";
 import { discard, header, send } from "./transport.js";
 
 /** RFC 6749 §5.1, as Red Hat SSO (Keycloak) answers a client-credentials grant. */

@@ -1,6 +1,7 @@
 import type { Logger } from "../log.js";
+import type { Random } from "../retry/backoff.js";
 import type { CallObserver } from "../telemetry/calls.js";
-import type { RetryPolicy } from "./backoff.js";
+import type { ComposerRetryPolicy } from "./retry.js";
 
 /** PEM text or bytes. The config module reads the files; the client only ever sees their contents. */
 export type Pem = string | Buffer;
@@ -40,7 +41,8 @@ export interface ComposerClientOptions {
   /** CA bundle that signs composer's certificate, when it is not a public one; also trusted for the token URL. */
   ca?: Pem;
   timeouts?: Partial<ComposerTimeouts>;
-  retry?: Partial<RetryPolicy>;
+  /** Retries of one request within the call (src/composer/retry.ts); the service sets maxRetries only. */
+  retry?: Partial<ComposerRetryPolicy>;
   /** A JSON body larger than this is refused rather than held in memory (manifests are the largest, a few MB). */
   maxJsonBytes?: number;
   /** Connections kept per origin; the importer's concurrency (AMQP prefetch) is the natural bound. */
@@ -48,8 +50,8 @@ export interface ComposerClientOptions {
   logger?: Logger;
   /** Told of every request, each try on its own (the request metrics); each also gets a span. */
   observer?: CallObserver;
-  /** Jitter source; tests pass a constant to make waits predictable. */
-  random?: () => number;
+  /** Jitter source of the backoff; tests pass a constant to make waits predictable. */
+  random?: Random;
 }
 
 export const DEFAULT_TIMEOUTS: ComposerTimeouts = { connectMs: 10_000, headersMs: 30_000, bodyMs: 30_000 };

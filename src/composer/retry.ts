@@ -1,8 +1,24 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { ImporterError, toImporterError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { backoffDelay, type RetryPolicy } from "./backoff.js";
+import { backoffDelay, type Random, type RetryPolicy } from "../retry/backoff.js";
 import { abortedError, ComposerErrorCode, type RequestLabel } from "./errors.js";
+
+/** How hard the client tries before it hands a retryable failure back to the pipeline's own retry queues. */
+export interface ComposerRetryPolicy extends RetryPolicy {
+  /**
+   * A Retry-After longer than this is not waited out here: the error goes back to the pipeline, whose delayed
+   * retry queues are the right place for long waits (they survive a restart and free the worker meanwhile).
+   */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: ComposerRetryPolicy = {
+  maxRetries: 3,
+  baseDelayMs: 500,
+  maxDelayMs: 10_000,
+  maxRetryAfterMs: 30_000,
+};
 
 /**
  * Retryable, but not worth retrying within the request: a pending compose needs minutes (the pipeline's delayed
@@ -15,17 +31,17 @@ const NOT_RETRIED_IN_PROCESS = new Set<string>([
 ]);
 
 export interface RetryContext {
-  policy: RetryPolicy;
+  policy: ComposerRetryPolicy;
   label: RequestLabel;
-  random: () => number;
+  random: Random;
   signal?: AbortSignal;
   logger?: Logger;
 }
 
 /**
- * Runs `attempt` until it succeeds, fails permanently, or the retries run out. A server's Retry-After
- * (details.retry_after_ms) replaces the computed backoff; one longer than the policy allows ends the loop so the
- * pipeline can wait it out instead.
+ * Runs `attempt` until it succeeds, fails permanently, or the retries run out, waiting the importer's one backoff
+ * (src/retry/backoff.ts) between tries. A server's Retry-After (details.retry_after_ms) replaces the computed
+ * backoff; one longer than the policy allows ends the loop so the pipeline can wait it out instead.
  */
 export async function withRetries<T>(attempt: () => Promise<T>, context: RetryContext): Promise<T> {
   const { policy, label } = context;

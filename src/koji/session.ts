@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { ImporterError, permanentError, retryableError } from "../errors.js";
+import { backoffDelay, type Random, type RetryPolicy } from "../retry/backoff.js";
 import { parseInput } from "../validation.js";
 import type { KojiAuthenticator } from "./auth.js";
 import { KojiFault, KojiFaultCode } from "./faults.js";
@@ -30,9 +31,13 @@ export interface KojiSessionOptions {
   transport: KojiTransport;
   authenticator: KojiAuthenticator;
   logger?: Logger | undefined;
-  /** Resends of a call that cannot have committed, after a transport failure or a 5xx. */
-  transportRetries?: number;
-  retryDelayMs?: number;
+  /**
+   * Resends of a call that cannot have committed (and logins), after a transport failure or a 5xx, with the
+   * importer's one backoff between them (src/retry/backoff.ts). Longer outages are the pipeline's retry queues'.
+   */
+  retry?: Partial<RetryPolicy>;
+  /** Jitter source of the backoff; tests pass a constant. */
+  random?: Random;
   /** Hub sessions logged in at most, one per request in flight: the transport's connection count is the match. */
   maxSessions?: number;
 }
@@ -40,7 +45,7 @@ export interface KojiSessionOptions {
 export interface CallOptions {
   /** The call changes hub state (CGInitBuild, CGImport, CGRefundBuild, cancelBuild): never resend it blindly. */
   commits?: boolean;
-  /** Overrides the session's transportRetries (uploads do their own retrying, chunk by chunk). */
+  /** Overrides the session's `retry.maxRetries` (a caller that retries on its own passes 0). */
   retries?: number;
   /** How long the hub may take to answer (CGImport reads every output before it does); the transport's otherwise. */
   timeoutMs?: number;
@@ -58,11 +63,14 @@ interface ActiveSession {
 /** A SequenceError or RetryError is refused before the method runs, so resending with a fresh callnum is safe. */
 const MAX_SEQUENCE_RESENDS = 3;
 
+const DEFAULT_RETRY: RetryPolicy = { maxRetries: 2, baseDelayMs: 500, maxDelayMs: 10_000 };
+
 export class KojiSession {
   readonly hubUrl: URL;
   private readonly loginUrl: URL;
   private readonly sessions: SessionPool<ActiveSession>;
   private readonly maxSessions: number;
+  private readonly retry: RetryPolicy;
   private version: string | undefined;
   private logins = 0;
   /** Set once the hub refused a TLS 1.3 login for want of post-handshake authentication (see postLogin). */
@@ -72,6 +80,7 @@ export class KojiSession {
     this.hubUrl = new URL(options.hubUrl);
     this.loginUrl = new URL(`${this.hubUrl.href.replace(/\/+$/, "")}/ssllogin`);
     this.maxSessions = options.maxSessions ?? DEFAULT_HUB_CONNECTIONS;
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.sessions = new SessionPool(this.maxSessions, () => this.performLogin());
   }
 
@@ -129,7 +138,7 @@ export class KojiSession {
     query: Record<string, string>,
     options: CallOptions,
   ): Promise<XmlRpcDecoded> {
-    const maxRetries = options.retries ?? this.options.transportRetries ?? 2;
+    const maxRetries = options.retries ?? this.retry.maxRetries;
     let retries = 0;
     let sequenceResends = 0;
     let renewals = 0;
@@ -142,9 +151,12 @@ export class KojiSession {
         // Logging in is a call like any other: a hub briefly out of reach gets the same resends.
         const error = asTransportError(e);
         if (!error.retryable || retries >= maxRetries) throw error;
-        retries++;
-        this.options.logger?.info({ err: error, method, retry: retries }, "Koji login failed; trying again");
-        await sleep((this.options.retryDelayMs ?? 500) * retries, undefined, abortable(options.signal));
+        const delayMs = this.backoff(retries++);
+        this.options.logger?.info(
+          { err: error, method, retry: retries, delay_ms: delayMs },
+          "Koji login failed; trying again",
+        );
+        await sleep(delayMs, undefined, abortable(options.signal));
         continue;
       }
       const fresh = active.callnum === 0;
@@ -159,9 +171,12 @@ export class KojiSession {
         const error = asTransportError(e);
         if (options.commits && mayHaveCommitted(error)) throw commitUncertain(method, callnum, error);
         if (!error.retryable || retries >= maxRetries) throw error;
-        retries++;
-        this.options.logger?.info({ err: error, method, retry: retries }, "Koji call failed; resending");
-        await sleep((this.options.retryDelayMs ?? 500) * retries, undefined, abortable(options.signal));
+        const delayMs = this.backoff(retries++);
+        this.options.logger?.info(
+          { err: error, method, retry: retries, delay_ms: delayMs },
+          "Koji call failed; resending",
+        );
+        await sleep(delayMs, undefined, abortable(options.signal));
         continue;
       }
       let decoded: ReturnType<typeof decodeResponse>;
@@ -197,6 +212,10 @@ export class KojiSession {
       }
       throw fault;
     }
+  }
+
+  private backoff(retry: number): number {
+    return backoffDelay(retry, this.retry, this.options.random);
   }
 
   /** One request; the session goes in headers when the hub asked for header auth, else in the query. */

@@ -6,6 +6,7 @@ import { retryableError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import { publishConfirmed } from "../queue/confirmed-publish.js";
+import { backoffDelay, type Random } from "../retry/backoff.js";
 import { type ImportFinishedEvent, importResultMessageId } from "../schemas/event.js";
 import { inTransaction } from "../store/db.js";
 import { guardClient } from "../store/lock-import.js";
@@ -32,7 +33,12 @@ export interface ResultRelayOptions {
   pruneIntervalMs?: number;
   /** A broker that neither confirms nor closes the channel must not hold a batch's rows locked forever. */
   confirmTimeoutMs?: number;
+  /** Jitter source of the backoff after a failed batch; tests pass a constant. */
+  random?: Random;
 }
+
+/** After a failed batch the relay waits the importer's one backoff, from the poll interval up to this. */
+const MAX_FAILURE_DELAY_MS = 30_000;
 
 /** The result event of an outbox row, as ImportFinishedEventSchema describes it. */
 export function resultEvent(row: PendingResult): ImportFinishedEvent {
@@ -101,20 +107,22 @@ export class ResultRelay {
   }
 
   private async run(): Promise<void> {
-    let delay = this.pollMs;
+    const backoff = { baseDelayMs: this.pollMs, maxDelayMs: MAX_FAILURE_DELAY_MS };
+    let failures = 0;
     while (!this.stopping) {
       this.woken = false;
+      let delay = this.pollMs;
       try {
         await this.drain();
         await this.pruneIfDue();
-        delay = this.pollMs;
+        failures = 0;
       } catch (error) {
+        delay = backoffDelay(failures++, backoff, this.options.random);
         this.options.logger.warn(
           { err: error, retry_in_ms: delay },
           "cannot publish import results; retrying",
         );
         await this.closeChannel();
-        delay = Math.min(delay * 2, 30_000);
       }
       if (!this.woken && !this.stopping) await this.pause(delay);
     }

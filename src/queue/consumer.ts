@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage } from "amqplib";
 import { toImporterError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { type Backoff, backoffDelay, type Random } from "../retry/backoff.js";
 import { publishConfirmed } from "./confirmed-publish.js";
 import {
   attemptOf,
@@ -21,8 +22,13 @@ export interface ConsumerOptions {
   prefetch: number;
   handler: DeliveryHandler;
   logger: Logger;
-  /** Reconnect backoff: doubles from `min` to `max` (kept short, so imports resume soon after the broker is back). */
-  reconnectDelayMs?: { min: number; max: number };
+  /**
+   * Between reconnect attempts, the importer's one backoff (src/retry/backoff.ts); its cap is kept short, so
+   * imports resume soon after the broker is back.
+   */
+  reconnectBackoff?: Backoff;
+  /** Jitter source of the backoff; tests pass a constant. */
+  random?: Random;
   /** Shown in the broker's connection list, so an SRE can tell the importer's connections apart. */
   connectionName?: string;
   /** How long stop() waits for in-flight handlers before it aborts them and closes (they are then redelivered). */
@@ -30,6 +36,8 @@ export interface ConsumerOptions {
   /** Consume at once (true), or only once open() is called: the worker opens it while the database is usable. */
   open?: boolean;
 }
+
+const DEFAULT_RECONNECT_BACKOFF: Backoff = { baseDelayMs: 250, maxDelayMs: 2000 };
 
 /** After the drain timeout, how long aborted handlers get to settle before the channel closes under them. */
 const ABORT_GRACE_MS = 2000;
@@ -155,16 +163,16 @@ export class QueueConsumer {
   }
 
   private async connectWithRetry(): Promise<void> {
-    const { min, max } = this.options.reconnectDelayMs ?? { min: 250, max: 2000 };
-    let delay = min;
-    while (!this.stopping) {
+    const backoff = this.options.reconnectBackoff ?? DEFAULT_RECONNECT_BACKOFF;
+    for (let retry = 0; !this.stopping; retry++) {
       try {
         await this.connect();
         return;
       } catch (error) {
+        const delay = backoffDelay(retry, backoff, this.options.random);
         this.options.logger.warn({ err: error, retry_in_ms: delay }, "cannot reach the broker; retrying");
+        // stop() aborts the wait; the loop's condition then ends it.
         await sleep(delay, undefined, { signal: this.stoppingController.signal }).catch(() => undefined);
-        delay = Math.min(delay * 2, max);
       }
     }
   }

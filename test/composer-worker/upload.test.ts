@@ -158,7 +158,7 @@ describe("Koji raw uploads", () => {
       filename: "f.img",
       source: pieces(data),
       chunkBytes: 1024,
-      retryDelayMs: 1,
+      retry: { baseDelayMs: 1 },
     });
     expect(result.resends).toBe(1);
     expect(hub.uploadedFile(directory, `f.img`)).toEqual(data);
@@ -204,8 +204,7 @@ describe("Koji raw uploads", () => {
         filename: "f.img",
         source: pieces(randomBytes(10)),
         chunkBytes: 1024,
-        chunkRetries: 2,
-        retryDelayMs: 1,
+        retry: { maxRetries: 2, baseDelayMs: 1 },
       }),
     );
     expect(error.code).toBe("KOJI_HTTP_STATUS");

@@ -205,7 +205,7 @@ describe("uploads to the fake hub", () => {
       filename: "a.raw",
       source: pieces(data),
       chunkBytes: 4096,
-      retryDelayMs: 1,
+      retry: { baseDelayMs: 1 },
     });
     hub.inject.chunkFailures(2, kind);
     const result = await uploadFile(client, {
@@ -213,7 +213,7 @@ describe("uploads to the fake hub", () => {
       filename: "b.raw",
       source: pieces(data),
       chunkBytes: 4096,
-      retryDelayMs: 1,
+      retry: { baseDelayMs: 1 },
     });
     expect(result.resends).toBe(1);
     expect(hub.counters.uploadChunks - chunksBefore).toBe(5 + 5 + 2);

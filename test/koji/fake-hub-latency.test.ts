@@ -36,7 +36,7 @@ async function client(): Promise<UploadClient> {
       hubUrl: hub.url,
       transport,
       authenticator: sslAuthenticator(),
-      retryDelayMs: 10,
+      retry: { baseDelayMs: 10 },
     }),
   );
 }

@@ -44,7 +44,7 @@ async function newClient(tls = { certFile: user.certFile, keyFile: user.keyFile,
     hubUrl: hub.url,
     transport,
     authenticator: sslAuthenticator(),
-    retryDelayMs: 1,
+    retry: { baseDelayMs: 1 },
   });
   return new KojiClient(session);
 }
@@ -471,7 +471,7 @@ describe("GSSAPI", () => {
           keytabFile: "/etc/koji.keytab",
           load: fakeKerberos([]),
         }),
-        retryDelayMs: 1,
+        retry: { baseDelayMs: 1 },
       });
       const mark = hub.requests.length;
       hub.inject.request((r) => r.method === "sslLogin", { status: 401, body: APACHE_401_PAGE });

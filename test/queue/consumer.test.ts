@@ -47,7 +47,7 @@ async function consume(
     prefetch,
     handler,
     logger,
-    reconnectDelayMs: { min: 100, max: 500 },
+    reconnectBackoff: { baseDelayMs: 100, maxDelayMs: 500 },
     ...(connectionName ? { connectionName } : {}),
   });
   consumers.push(consumer);

@@ -2,6 +2,7 @@ import { createHash, type Hash } from "node:crypto";
 import { setImmediate, setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { toImporterError } from "../../../src/errors.js";
+import { backoffDelay, type RetryPolicy } from "../../../src/retry/backoff.js";
 import { parseInput } from "../../../src/validation.js";
 import { Adler32, adler32Combine } from "../adler32.js";
 import { ChunkReader } from "./chunk-reader.js";
@@ -43,9 +44,11 @@ export interface UploadFileOptions {
    * from its volume inside one request (a minute for 10 GiB on NFS). `always` asks for it every time.
    */
   verify?: "auto" | "always";
-  /** Resends of one chunk at the same offset before the upload fails. */
-  chunkRetries?: number;
-  retryDelayMs?: number;
+  /**
+   * Resends of one chunk at the same offset before the upload fails (`maxRetries`), with the importer's one backoff
+   * between them. The backoff matters for LockError: an earlier attempt of this very chunk may still be writing.
+   */
+  retry?: Partial<RetryPolicy>;
   signal?: AbortSignal;
   logger?: Logger;
   /** Called after each chunk the hub confirmed (for byte counters and progress logs). */
@@ -120,8 +123,7 @@ export async function uploadFile(client: UploadClient, options: UploadFileOption
   const { directory, filename } = options;
   const chunkBytes = options.chunkBytes ?? DEFAULT_UPLOAD_CHUNK_BYTES;
   const checksumType = options.checksumType ?? "md5";
-  const chunkRetries = options.chunkRetries ?? 4;
-  const retryDelayMs = options.retryDelayMs ?? 1000;
+  const retry: RetryPolicy = { maxRetries: 4, baseDelayMs: 1000, maxDelayMs: 30_000, ...options.retry };
   if (!Number.isSafeInteger(chunkBytes) || chunkBytes <= 0) {
     throw new UploadFailure(
       "KOJI_UPLOAD_CONFIG",
@@ -171,14 +173,13 @@ export async function uploadFile(client: UploadClient, options: UploadFileOption
         return;
       } catch (e) {
         const error = e instanceof UploadFailure ? e : toImporterError(e);
-        if (!error.retryable || attempt >= chunkRetries || options.signal?.aborted) throw error;
+        if (!error.retryable || attempt >= retry.maxRetries || options.signal?.aborted) throw error;
         if (attempt === 0) resends++;
         options.logger?.warn(
           { err: error, filename, offset, attempt: attempt + 1 },
           "Koji upload chunk failed; resending",
         );
-        // Backoff matters for LockError: an earlier attempt of this very chunk may still be writing on the hub.
-        await sleep(retryDelayMs * 2 ** attempt);
+        await sleep(backoffDelay(attempt, retry));
       }
     }
   };

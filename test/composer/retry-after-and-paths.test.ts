@@ -1,20 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay, parseRetryAfter, type RetryPolicy } from "../../src/composer/backoff.js";
 import { apiRoot, composePath } from "../../src/composer/paths.js";
-
-const POLICY: RetryPolicy = { maxRetries: 5, baseDelayMs: 100, maxDelayMs: 1_000, maxRetryAfterMs: 10_000 };
-
-describe("backoffDelay", () => {
-  it("doubles the window per retry, half fixed and half jitter", () => {
-    expect([0, 1, 2, 3].map((n) => backoffDelay(n, POLICY, () => 0))).toEqual([50, 100, 200, 400]);
-    expect([0, 1, 2, 3].map((n) => backoffDelay(n, POLICY, () => 1))).toEqual([100, 200, 400, 800]);
-  });
-
-  it("never exceeds maxDelayMs however many retries", () => {
-    expect(backoffDelay(30, POLICY, () => 1)).toBe(1_000);
-    expect(backoffDelay(30, POLICY, () => 0)).toBe(500);
-  });
-});
+import { parseRetryAfter } from "../../src/composer/retry-after.js";
 
 describe("parseRetryAfter", () => {
   it("reads delta-seconds", () => {
