@@ -86,8 +86,15 @@ export const ERROR_CODES = {
   },
   COMPOSER_TLS: {
     area: "composer",
+    class: "permanent",
+    meaning:
+      "the TLS handshake with composer failed for good (a name or CA mismatch, our certificate refused); the configuration must change",
+  },
+  COMPOSER_TLS_CERT_VALIDITY: {
+    area: "composer",
     class: "retryable",
-    meaning: "the TLS handshake with composer failed (CA, client certificate, name); an operator fixes it",
+    meaning:
+      "composer's certificate, or ours, has expired or is not yet valid; logged with alert tls_certificate_validity while an operator renews it",
   },
   COMPOSER_ABORTED: {
     area: "composer",
@@ -134,7 +141,14 @@ export const ERROR_CODES = {
   KOJI_TLS: {
     area: "koji",
     class: "permanent",
-    meaning: "the TLS handshake with the hub failed (certificate, CA, name)",
+    meaning:
+      "the TLS handshake with the hub failed for good (a name or CA mismatch, our certificate refused); the configuration must change",
+  },
+  KOJI_TLS_CERT_VALIDITY: {
+    area: "koji",
+    class: "retryable",
+    meaning:
+      "the hub's certificate, or ours, has expired or is not yet valid; logged with alert tls_certificate_validity while an operator renews it",
   },
   KOJI_TLS_FILES: {
     area: "koji",

@@ -2,6 +2,7 @@ import type { Agent } from "undici";
 import type { z } from "zod";
 import type { Logger } from "../log.js";
 import type { Random } from "../retry/backoff.js";
+import { type ClientCertificate, readClientCertificate } from "../retry/network-errors.js";
 import {
   type ComposeLogs,
   ComposeLogsSchema,
@@ -51,6 +52,8 @@ export class ComposerClient {
   private readonly random: Random;
   private readonly logger: Logger | undefined;
   private readonly observer: CallObserver | undefined;
+  /** The mTLS certificate's validity period: an expired one shows as a connection composer closed. */
+  private readonly clientCertificate: ClientCertificate | undefined;
 
   constructor(options: ComposerClientOptions) {
     this.root = apiRoot(options.url);
@@ -81,6 +84,7 @@ export class ComposerClient {
     this.random = options.random ?? Math.random;
     this.logger = options.logger;
     this.observer = options.observer;
+    this.clientCertificate = auth.mode === "mtls" ? readClientCertificate(auth.cert) : undefined;
   }
 
   /**
@@ -181,7 +185,8 @@ export class ComposerClient {
   ): Promise<HttpResponse> {
     const headers: Record<string, string> = { accept };
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
-    return send(this.agent, url, { method: "GET", headers, ...(signal ? { signal } : {}) }, label);
+    const init = { method: "GET" as const, headers, clientCertificate: this.clientCertificate };
+    return send(this.agent, url, { ...init, ...(signal ? { signal } : {}) }, label);
   }
 
   protected label(endpoint: ComposerEndpoint, composeId: string): RequestLabel {

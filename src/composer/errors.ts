@@ -1,5 +1,10 @@
 import type { ErrorCode } from "../error-codes.js";
 import { type ImporterError, permanentError, retryableError } from "../errors.js";
+import {
+  type ClientCertificate,
+  certificateAlertDetails,
+  classifyNetworkError,
+} from "../retry/network-errors.js";
 
 /**
  * The composer client's failure codes by name; what each means and its class are in the registry
@@ -13,6 +18,7 @@ export const ComposerErrorCode = {
   Unreachable: "COMPOSER_UNREACHABLE",
   Timeout: "COMPOSER_TIMEOUT",
   Tls: "COMPOSER_TLS",
+  TlsCertificateValidity: "COMPOSER_TLS_CERT_VALIDITY",
   Aborted: "COMPOSER_ABORTED",
 } as const satisfies Record<string, ErrorCode>;
 
@@ -86,50 +92,45 @@ export function abortedError(label: RequestLabel, cause: unknown): ImporterError
   });
 }
 
-const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
-
-/** OpenSSL's and Node's names for a handshake that can not succeed until someone changes a certificate. */
-function isTlsCode(code: string): boolean {
-  return (
-    code.startsWith("ERR_TLS_") ||
-    code.startsWith("ERR_SSL_") ||
-    code.includes("CERT") ||
-    code.includes("SELF_SIGNED") ||
-    code === "UNABLE_TO_VERIFY_LEAF_SIGNATURE" ||
-    code === "UNABLE_TO_GET_ISSUER_CERT_LOCALLY"
-  );
-}
-
-function errorCode(error: unknown): string | undefined {
-  if (typeof error !== "object" || error === null) return undefined;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === "string") return code;
-  // undici wraps some socket failures; the real code sits on the cause.
-  return errorCode((error as { cause?: unknown }).cause);
+/** Where a failed exchange went: the server's URL (for the alert) and the client certificate presented, if any. */
+export interface ExchangeTarget {
+  url: URL;
+  clientCertificate?: ClientCertificate | undefined;
 }
 
 /**
- * A failure below HTTP (no status): timeouts and broken connections are retryable; so are TLS failures, which
- * need an operator but do not make the import itself wrong, and are coded apart so an alert can tell them apart.
+ * A failure below HTTP (no status), read by the importer's one network-error classifier: timeouts and broken or
+ * refused connections are retryable; a certificate outside its validity period, composer's or our own, is
+ * retryable too and carries the alert details (an operator renews it while the events wait); a name or CA mismatch
+ * and other TLS failures are permanent.
  */
-export function transportError(label: RequestLabel, error: unknown): ImporterError {
-  const code = errorCode(error) ?? "UNKNOWN";
-  const reason = error instanceof Error ? error.message : String(error);
-  const details = { ...requestDetails(label), cause_code: code };
-  if (TIMEOUT_CODES.has(code)) {
-    return retryableError(ComposerErrorCode.Timeout, `${describeRequest(label)}: ${reason}`, {
-      details,
-      cause: error,
-    });
+export function transportError(label: RequestLabel, error: unknown, target?: ExchangeTarget): ImporterError {
+  const failure = classifyNetworkError(error, { clientCertificate: target?.clientCertificate });
+  const code = failure.code ?? "UNKNOWN";
+  const details = {
+    ...requestDetails(label),
+    cause_code: code,
+    ...(target === undefined ? {} : certificateAlertDetails(failure, target.url)),
+  };
+  const options = { details, cause: error };
+  const what = describeRequest(label);
+  switch (failure.kind) {
+    case "timeout":
+      return retryableError(ComposerErrorCode.Timeout, `${what}: ${failure.reason}`, options);
+    case "certificate-validity":
+      return retryableError(
+        ComposerErrorCode.TlsCertificateValidity,
+        `${what}: TLS certificate not valid now (${code}): ${failure.reason}`,
+        options,
+      );
+    case "certificate-trust":
+    case "tls":
+      return permanentError(
+        ComposerErrorCode.Tls,
+        `${what}: TLS failure (${code}): ${failure.reason}`,
+        options,
+      );
+    default:
+      return retryableError(ComposerErrorCode.Unreachable, `${what}: ${failure.reason} (${code})`, options);
   }
-  if (isTlsCode(code)) {
-    return retryableError(ComposerErrorCode.Tls, `${describeRequest(label)}: TLS failure: ${reason}`, {
-      details,
-      cause: error,
-    });
-  }
-  return retryableError(ComposerErrorCode.Unreachable, `${describeRequest(label)}: ${reason} (${code})`, {
-    details,
-    cause: error,
-  });
 }

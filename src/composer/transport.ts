@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { rootCertificates } from "node:tls";
 import { Agent, type Dispatcher, request } from "undici";
-import { abortedError, type RequestLabel, transportError } from "./errors.js";
+import type { ClientCertificate } from "../retry/network-errors.js";
+import { abortedError, type ExchangeTarget, type RequestLabel, transportError } from "./errors.js";
 import type { ComposerTimeouts, Pem } from "./options.js";
 
 export type ResponseBody = Dispatcher.ResponseData["body"];
@@ -50,6 +51,8 @@ export interface SendInit {
   headers: Record<string, string>;
   body?: string;
   signal?: AbortSignal;
+  /** The one the dispatcher presents, if any: when it has expired, that is why the server closed the connection. */
+  clientCertificate?: ClientCertificate | undefined;
 }
 
 /** One HTTP exchange up to the response head; failures below HTTP become coded, classed errors. */
@@ -69,13 +72,18 @@ export async function send(
     });
     return { status: response.statusCode, headers: response.headers, body: response.body };
   } catch (error) {
-    throw failure(label, error, init.signal);
+    throw failure(label, error, init.signal, { url, clientCertificate: init.clientCertificate });
   }
 }
 
 /** Abort from our own caller wins over whatever undici reports for it. */
-export function failure(label: RequestLabel, error: unknown, signal: AbortSignal | undefined) {
-  return signal?.aborted ? abortedError(label, error) : transportError(label, error);
+export function failure(
+  label: RequestLabel,
+  error: unknown,
+  signal: AbortSignal | undefined,
+  target?: ExchangeTarget,
+) {
+  return signal?.aborted ? abortedError(label, error) : transportError(label, error, target);
 }
 
 export function header(headers: IncomingHttpHeaders, name: string): string | undefined {

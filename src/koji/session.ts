@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { ImporterError, permanentError, retryableError } from "../errors.js";
 import { backoffDelay, type Random, type RetryPolicy } from "../retry/backoff.js";
+import { logCertificateAlert } from "../retry/network-errors.js";
 import { parseInput } from "../validation.js";
 import type { KojiAuthenticator } from "./auth.js";
 import { KojiFault, KojiFaultCode } from "./faults.js";
@@ -64,6 +65,14 @@ interface ActiveSession {
 const MAX_SEQUENCE_RESENDS = 3;
 
 const DEFAULT_RETRY: RetryPolicy = { maxRetries: 2, baseDelayMs: 500, maxDelayMs: 10_000 };
+
+/**
+ * Retryable, but not now: a certificate outside its validity period fails the same way until an operator renews
+ * it, so its event goes back to the pipeline's retry queues at once (with the alert line) instead of resending.
+ */
+function worthResending(error: ImporterError): boolean {
+  return error.retryable && error.code !== "KOJI_TLS_CERT_VALIDITY";
+}
 
 export class KojiSession {
   readonly hubUrl: URL;
@@ -150,7 +159,8 @@ export class KojiSession {
       } catch (e) {
         // Logging in is a call like any other: a hub briefly out of reach gets the same resends.
         const error = asTransportError(e);
-        if (!error.retryable || retries >= maxRetries) throw error;
+        logCertificateAlert(this.options.logger, error, { hub: this.hubUrl.href, method });
+        if (!worthResending(error) || retries >= maxRetries) throw error;
         const delayMs = this.backoff(retries++);
         this.options.logger?.info(
           { err: error, method, retry: retries, delay_ms: delayMs },
@@ -169,8 +179,9 @@ export class KojiSession {
         );
       } catch (e) {
         const error = asTransportError(e);
+        logCertificateAlert(this.options.logger, error, { hub: this.hubUrl.href, method });
         if (options.commits && mayHaveCommitted(error)) throw commitUncertain(method, callnum, error);
-        if (!error.retryable || retries >= maxRetries) throw error;
+        if (!worthResending(error) || retries >= maxRetries) throw error;
         const delayMs = this.backoff(retries++);
         this.options.logger?.info(
           { err: error, method, retry: retries, delay_ms: delayMs },

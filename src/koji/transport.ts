@@ -2,6 +2,12 @@ import { readFile } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { Agent, request } from "undici";
 import { type ImporterError, permanentError, retryableError } from "../errors.js";
+import {
+  type ClientCertificate,
+  certificateAlertDetails,
+  classifyNetworkError,
+  readClientCertificate,
+} from "../retry/network-errors.js";
 
 /**
  * HTTP to one Koji hub: a keep-alive undici Agent (TLS client certificate and CA read from files), POST only, and
@@ -38,48 +44,36 @@ export interface HubReply {
   kojiVersion: string | undefined;
 }
 
-/** Network failures that happen before a request byte leaves: the hub cannot have seen the request. */
-const NOT_SENT_CODES = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "UND_ERR_CONNECT_TIMEOUT",
-]);
-
 /**
- * Certificate problems (ours or the hub's). Like Koji's own client we do not retry them in place: the same
- * handshake fails the same way until someone fixes a certificate or the configuration.
+ * A failure below HTTP, read by the importer's one network-error classifier (src/retry/network-errors.ts), as an
+ * ImporterError whose `details.sent` says whether the hub can have seen the request. A certificate outside its
+ * validity period, the hub's or ours (`clientCertificate`: the hub's refusal of it may arrive as a closed
+ * connection), is retryable and carries the alert details; a name or CA mismatch, and any other TLS failure, is
+ * permanent: the same handshake fails the same way until someone changes the configuration.
  */
-const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|UNABLE_TO_|CERT_|DEPTH_ZERO_|SELF_SIGNED_|ERR_OSSL_)/;
-
-/**
- * The most specific error code along the cause chain: undici wraps socket failures (UND_ERR_SOCKET) around the
- * system or TLS error that says what actually happened.
- */
-function errorCode(error: unknown): string | undefined {
-  let fallback: string | undefined;
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === "string") {
-      if (code !== "UND_ERR_SOCKET") return code;
-      fallback ??= code;
-    }
-    current = current.cause;
-  }
-  return fallback;
-}
-
-export function transportError(error: unknown, url: URL): ImporterError {
-  const code = errorCode(error);
-  const reason = error instanceof Error ? error.message : String(error);
+export function transportError(
+  error: unknown,
+  url: URL,
+  clientCertificate?: ClientCertificate,
+): ImporterError {
+  const failure = classifyNetworkError(error, { clientCertificate });
+  const { code, reason, sent } = failure;
   const where = `${url.origin}${url.pathname}`;
-  if (code !== undefined && TLS_CODE.test(code)) {
+  const details = { cause_code: code, sent };
+  if (failure.kind === "certificate-validity") {
+    return retryableError(
+      "KOJI_TLS_CERT_VALIDITY",
+      `Koji hub ${where}: TLS certificate not valid now (${code}): ${reason}`,
+      {
+        cause: error,
+        details: { ...details, ...certificateAlertDetails(failure, url) },
+      },
+    );
+  }
+  if (failure.kind === "certificate-trust" || failure.kind === "tls") {
     return permanentError("KOJI_TLS", `Koji hub ${where}: TLS failure (${code}): ${reason}`, {
       cause: error,
-      details: { errno: code, sent: false },
+      details,
     });
   }
   if (code === "UND_ERR_RES_EXCEEDED_MAX_SIZE") {
@@ -88,11 +82,10 @@ export function transportError(error: unknown, url: URL): ImporterError {
       details: { sent: true },
     });
   }
-  const sent = code === undefined || !NOT_SENT_CODES.has(code);
   return retryableError(
     sent ? "KOJI_TRANSPORT" : "KOJI_UNREACHABLE",
     `Koji hub ${where}: ${sent ? "request failed" : "unreachable"} (${code ?? "error"}): ${reason}`,
-    { cause: error, details: { errno: code, sent } },
+    { cause: error, details },
   );
 }
 
@@ -140,6 +133,8 @@ export class KojiTransport {
     private readonly agent: Agent,
     private readonly timeoutMs: number,
     private readonly makeTls12Agent: () => Agent,
+    /** Ours, for its validity period: an expired one shows as a connection the hub closed (see transportError). */
+    private readonly clientCertificate: ClientCertificate | undefined,
   ) {}
 
   static async create(options: KojiTransportOptions = {}): Promise<KojiTransport> {
@@ -172,7 +167,12 @@ export class KojiTransport {
         connections: maxVersion ? 2 : (options.connections ?? DEFAULT_HUB_CONNECTIONS),
         maxResponseSize: options.maxResponseBytes ?? 64 * 1024 * 1024,
       });
-    return new KojiTransport(makeAgent(), options.timeoutMs ?? 120_000, () => makeAgent("TLSv1.2"));
+    return new KojiTransport(
+      makeAgent(),
+      options.timeoutMs ?? 120_000,
+      () => makeAgent("TLSv1.2"),
+      readClientCertificate(cert),
+    );
   }
 
   /**
@@ -212,13 +212,13 @@ export class KojiTransport {
         ...(signal ? { signal } : {}),
       });
     } catch (e) {
-      throw transportError(e, url);
+      throw transportError(e, url, this.clientCertificate);
     }
     let payload: Buffer;
     try {
       payload = Buffer.from(await response.body.arrayBuffer());
     } catch (e) {
-      throw transportError(e, url);
+      throw transportError(e, url, this.clientCertificate);
     }
     if (response.statusCode !== 200) throw statusError(response.statusCode, payload.toString("utf8"), url);
     const version = response.headers["koji-version"];

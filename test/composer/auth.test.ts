@@ -198,8 +198,9 @@ describe("mutual TLS", () => {
 
   /**
    * With TLS 1.3 the client finishes its side of the handshake before the server checks the certificate; Node's
-   * server then drops the connection without an alert, so the client sees only "other side closed" (a Go server
-   * sends a certificate alert and the error reads as COMPOSER_TLS). Either way: retryable, and no request served.
+   * server then drops the connection without an alert, so the client sees only "other side closed", a retryable
+   * COMPOSER_UNREACHABLE. A Go server sends a certificate alert (unknown CA, bad certificate), which reads as the
+   * permanent COMPOSER_TLS: the configuration must change. Either way no request is served.
    */
   async function expectRefused(client: ComposerClient) {
     const before = { rejected: fake.counters.tlsRejected, requests: fake.counters.requests };
@@ -209,8 +210,10 @@ describe("mutual TLS", () => {
     });
     expect(caught).toBeInstanceOf(ImporterError);
     const error = caught as ImporterError;
-    expect(["COMPOSER_TLS", "COMPOSER_UNREACHABLE"]).toContain(error.code);
-    expect(error.retryable).toBe(true);
+    expect([
+      { code: "COMPOSER_UNREACHABLE", retryable: true },
+      { code: "COMPOSER_TLS", retryable: false },
+    ]).toContainEqual({ code: error.code, retryable: error.retryable });
     expect(fake.counters.tlsRejected - before.rejected).toBeGreaterThanOrEqual(1);
     expect(fake.counters.requests - before.requests).toBe(0);
   }
@@ -226,11 +229,11 @@ describe("mutual TLS", () => {
   it("refuses a server whose CA it was not given", async () => {
     const error = await expectFailure(mtlsClient(pki.client(CLIENT_CN), null).getComposeStatus(DONE), {
       code: "COMPOSER_TLS",
-      retryable: true,
+      retryable: false,
       message: /TLS failure/,
     });
     expect(error.details.cause_code).toMatch(/CERT|SIGNATURE/);
-    // A certificate problem needs an operator: not retried in-process.
+    // A CA mismatch needs a configuration change: permanent, and not retried in-process.
     expect(error.details.attempts).toBeUndefined();
   });
 });

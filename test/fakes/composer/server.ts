@@ -4,7 +4,7 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
-import { createTestPki, type TestPki } from "../pki.js";
+import { createTestPki, type Pem, type TestPki } from "../pki.js";
 import { FakeComposerCounters } from "./counters.js";
 import {
   type FakeEndpoint,
@@ -48,6 +48,8 @@ export interface FakeComposerOptions {
   tls?: boolean;
   /** Reuse a PKI across servers (key generation is the slow part of starting a TLS fake). */
   pki?: TestPki;
+  /** The certificate served: `pki.server` by default, or one a client must refuse (pki.serverCert). */
+  serverCert?: Pem;
   composes?: Record<string, ComposeBodies>;
 }
 
@@ -313,8 +315,8 @@ export async function startFakeComposer(options: FakeComposerOptions = {}): Prom
   const server = pki
     ? https.createServer(
         {
-          key: pki.server.key,
-          cert: pki.server.cert,
+          key: (options.serverCert ?? pki.server).key,
+          cert: (options.serverCert ?? pki.server).cert,
           ca: pki.ca.cert,
           requestCert: auth.mode === "mtls",
           rejectUnauthorized: auth.mode === "mtls",

@@ -12,7 +12,7 @@ import {
   type XmlRpcDecoded,
   type XmlRpcValue,
 } from "../../../src/koji/xmlrpc/index.js";
-import { createTestPki, type TestPki } from "../pki.js";
+import { createTestPki, type Pem, type TestPki } from "../pki.js";
 import { archiveTypeRows } from "./archive-types.js";
 import { FakeHubState } from "./hub-state.js";
 import { HubLatency, type LatencyModel, noLatency, type OutageKind } from "./latency.js";
@@ -48,6 +48,8 @@ export interface FakeKojiHubOptions {
   loginLayout?: "vhost" | "documented";
   /** The PKI to serve with (the caller's to clean up); a fresh one by default. */
   pki?: TestPki;
+  /** The certificate the hub presents: `pki.server` by default, or one a client must refuse (pki.serverCert). */
+  serverCert?: Pem;
   /** The hub's MaxRequestLength: an XML-RPC request body over it is refused, "Request too long". */
   maxRequestLength?: number;
   /** Service times and concurrency limits (see latency.ts); none by default, every call answered at once. */
@@ -468,8 +470,8 @@ export async function startFakeKojiHub(options: FakeKojiHubOptions = {}): Promis
 
   const server = createServer(
     {
-      key: pki.server.key,
-      cert: pki.server.cert,
+      key: (options.serverCert ?? pki.server).key,
+      cert: (options.serverCert ?? pki.server).cert,
       ca: pki.ca.cert,
       requestCert: true,
       rejectUnauthorized: false,
