@@ -1,5 +1,6 @@
 import amqp, { type ChannelModel, type ConfirmChannel } from "amqplib";
 import { retryableError } from "../errors.js";
+import type { Logger } from "../log.js";
 
 /** Where the broker is, without credentials, for messages. */
 export function brokerAddress(url: string): string {
@@ -29,7 +30,11 @@ export class AdminAmqp {
   private model: Promise<ChannelModel> | undefined;
   private open = false;
 
-  constructor(private readonly url: string) {}
+  /** `logger`: where a lost connection is said; the CLI's short-lived commands give none. */
+  constructor(
+    private readonly url: string,
+    private readonly logger?: Logger,
+  ) {}
 
   private connection(): Promise<ChannelModel> {
     if (!this.model || !this.open) {
@@ -37,15 +42,24 @@ export class AdminAmqp {
         .connect(this.url, { clientProperties: { connection_name: "osbuild-koji-importer admin" } })
         .then((model) => {
           this.open = true;
+          // amqplib emits 'error' and then 'close' with the same error; 'close' says it. Without a listener an
+          // 'error' would end the process.
           model.on("error", () => undefined);
-          model.on("close", () => {
+          model.on("close", (error?: Error) => {
             this.open = false;
+            if (error)
+              this.logger?.warn(
+                { err: error, broker: brokerAddress(this.url) },
+                "admin broker connection lost; the next request opens another",
+              );
           });
           return model;
         })
         .catch((error: unknown) => {
           throw brokerUnavailable(this.url, error);
         });
+      // The caller awaiting this promise gets the failure (BROKER_UNAVAILABLE); this only forgets it, so the next
+      // request connects again instead of failing on the old attempt.
       this.model.catch(() => {
         this.model = undefined;
       });
@@ -55,27 +69,32 @@ export class AdminAmqp {
 
   async withChannel<T>(work: (channel: ConfirmChannel) => Promise<T>): Promise<T> {
     const channel = await (await this.connection()).createConfirmChannel();
+    // A channel error (the broker refusing an operation) also rejects that operation's promise, which `work`
+    // sees and reports; the 'error' event only needs a listener so that it does not end the process.
     channel.on("error", () => undefined);
     try {
       return await work(channel);
     } finally {
+      // A channel the broker closed after an error cannot be closed again; what `work` got is what matters.
       await channel.close().catch(() => undefined);
     }
   }
 
-  /** True when a connection can be had (readiness). */
-  async ready(): Promise<boolean> {
+  /** "ok" when a connection and a channel can be had, else why not (readiness, as /readyz shows it). */
+  async check(): Promise<string> {
     try {
       await this.withChannel(async () => undefined);
-      return true;
-    } catch {
-      return false;
+      return "ok";
+    } catch (error) {
+      return `unreachable: ${error instanceof Error ? error.message : String(error)}`;
     }
   }
 
   async close(): Promise<void> {
+    // A connection that was never made has nothing to close; its failure went to the request that asked for it.
     const model = await this.model?.catch(() => undefined);
     this.model = undefined;
+    // Closing at shutdown a connection the broker already dropped fails; there is nothing left to do with it.
     await model?.close().catch(() => undefined);
   }
 }

@@ -131,6 +131,7 @@ export class QueueConsumer {
     this.stoppingController.abort();
     const { channel, consumerTag } = this;
     this.consumerTag = undefined;
+    // Cancelling on a channel the broker already closed fails; a closed channel delivers nothing anyway.
     if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => undefined);
     if (this.inFlight.size > 0) {
       const drained = await this.drain(this.options.drainTimeoutMs ?? 30_000);
@@ -143,6 +144,7 @@ export class QueueConsumer {
         await this.drain(ABORT_GRACE_MS);
       }
     }
+    // Closing what the broker already closed fails; at shutdown there is nothing more to do with either.
     await this.channel?.close().catch(() => undefined);
     await this.model?.close().catch(() => undefined);
     this.channel = undefined;
@@ -153,6 +155,7 @@ export class QueueConsumer {
   /** True when every handler in flight has settled within `ms`; the timer never outlives the wait. */
   private async drain(ms: number): Promise<boolean> {
     const timer = new AbortController();
+    // The timer is aborted below once the handlers settled first: that abort is no failure.
     const timeout = sleep(ms, false, { signal: timer.signal }).catch(() => false);
     const done = Promise.allSettled([...this.inFlight]).then(() => true);
     try {
@@ -204,6 +207,8 @@ export class QueueConsumer {
     const model = await amqp.connect(this.options.url, {
       clientProperties: { connection_name: this.options.connectionName ?? "osbuild-koji-importer worker" },
     });
+    // amqplib emits 'error' and then 'close' with the same error: `lost` below logs it from 'close' and reconnects.
+    // Without a listener an 'error' would end the process.
     model.on("error", () => undefined);
     // Set once a loss of this connection has started a reconnect loop of its own.
     let handedOver = false;
@@ -214,15 +219,22 @@ export class QueueConsumer {
       this.model = undefined;
       this.channel = undefined;
       this.consumerTag = undefined;
+      // Tidying a connection already lost (its loss is logged above): closing it may fail, and changes nothing.
       model.close().catch(() => undefined);
       this.reconnects += 1;
       this.connected = this.connectWithRetry();
     };
     try {
       const channel = await model.createConfirmChannel();
-      channel.on("error", () => undefined);
+      // A channel's 'close' comes without the error its 'error' had (the broker closing it, say for a
+      // PRECONDITION_FAILED): kept here so that `lost` logs it. A listener also keeps the process alive.
+      let channelError: Error | undefined;
+      channel.on("error", (error: Error) => {
+        channelError = error;
+      });
       model.on("close", lost("connection"));
-      channel.on("close", lost("channel"));
+      const channelLost = lost("channel");
+      channel.on("close", () => channelLost(channelError));
       await declareTopology(channel, this.options.names);
       await channel.prefetch(this.options.prefetch);
       if (this.stopping) throw new Error("stopped while connecting");
@@ -237,6 +249,7 @@ export class QueueConsumer {
         this.model = undefined;
         this.channel = undefined;
       }
+      // The set-up's own error is the one rethrown and logged by the reconnect loop; this connection is abandoned.
       await model.close().catch(() => undefined);
       // A loss already handled has its own reconnect loop; a second one would consume twice.
       if (handedOver || this.stopping) return;

@@ -39,13 +39,13 @@ export async function startAdmin(
       "ADMIN_TOKEN is not set: the mutating admin routes (retry, dead-letter replay) answer 401 until it is",
     );
   }
-  const pool = createPool(config.DATABASE_URL, 3);
-  const amqp = new AdminAmqp(config.AMQP_URL);
+  const pool = createPool(config.DATABASE_URL, 3, logger);
+  const amqp = new AdminAmqp(config.AMQP_URL, logger);
   const own = options.readiness
     ? undefined
     : new DependencyMonitor({
         databaseUrl: config.DATABASE_URL,
-        amqp: async () => ((await amqp.ready()) ? "ok" : "unreachable"),
+        amqp: () => amqp.check(),
         logger,
       });
   const app = await buildAdminServer(

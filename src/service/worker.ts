@@ -43,7 +43,7 @@ export async function startWorker(
 ): Promise<Worker> {
   const tracing = await startTracing(config.OTEL_EXPORTER_OTLP_ENDPOINT, logger);
   const observer = metricsObserver(metrics);
-  const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  const pool = createPool(config.DATABASE_URL, config.DATABASE_POOL_SIZE, logger);
   const hubs = new KojiHubs({
     hubs: config.kojiHubs,
     cgName: config.KOJI_CG_NAME,

@@ -1,13 +1,19 @@
 import { createHash } from "node:crypto";
 import pg from "pg";
+import type { Logger } from "../log.js";
 
 /** What a store operation runs its SQL on: the pool, or a client inside a transaction or holding a lock. */
 export type Db = pg.Pool | pg.PoolClient | pg.Client;
 
-export function createPool(databaseUrl: string, max = 10): pg.Pool {
+/** `logger`: where a lost idle connection is said; the CLI's short-lived commands give none. */
+export function createPool(databaseUrl: string, max = 10, logger?: Logger): pg.Pool {
   const pool = new pg.Pool({ connectionString: databaseUrl, max });
-  // An idle client that loses its server emits 'error' on the pool; without a listener that kills the process.
-  pool.on("error", () => undefined);
+  // An idle client that loses its server (PostgreSQL restarting, a proxy's idle timeout) emits 'error' on the pool;
+  // without a listener that kills the process. The pool has already dropped that client and opens another when
+  // one is needed, so a warning is all there is to do.
+  pool.on("error", (error) =>
+    logger?.warn({ err: error }, "an idle PostgreSQL connection failed; the pool replaces it when needed"),
+  );
   return pool;
 }
 
@@ -22,6 +28,8 @@ export async function inTransaction<T>(
     await client.query("COMMIT");
     return result;
   } catch (error) {
+    // ROLLBACK fails only on a connection that is gone or unusable, which PostgreSQL rolls back by itself; the
+    // work's error is the one that says what happened, and callers release such a client as broken.
     await client.query("ROLLBACK").catch(() => undefined);
     throw error;
   }

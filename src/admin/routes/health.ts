@@ -20,7 +20,7 @@ async function checkDirectly(deps: AdminDeps): Promise<Record<string, string>> {
     checks.database = `unreachable: ${(error as Error).message}`;
     checks.migrations = "unknown";
   }
-  checks.amqp = (await deps.amqp.ready()) ? "ok" : "unreachable";
+  checks.amqp = await deps.amqp.check();
   return checks;
 }
 
