@@ -3,7 +3,7 @@ import type { Random } from "../retry/backoff.js";
 import type { CallObserver } from "../telemetry/calls.js";
 import type { ComposerRetryPolicy } from "./retry.js";
 
-/** PEM text or bytes. The config module reads the files; the client only ever sees their contents. */
+/** PEM text or bytes. The service reads the files (src/service/composer-options.ts); the client sees contents. */
 export type Pem = string | Buffer;
 
 /**
@@ -30,7 +30,7 @@ export interface ComposerTimeouts {
   connectMs: number;
   /** From sending the request to the last response header. */
   headersMs: number;
-  /** Longest silence between two body chunks (not the whole body: a 2 GiB download takes as long as it takes). */
+  /** Longest silence between two body chunks, not the whole body: a large manifest may take longer in all. */
   bodyMs: number;
 }
 
@@ -45,10 +45,13 @@ export interface ComposerClientOptions {
   retry?: Partial<ComposerRetryPolicy>;
   /** A JSON body larger than this is refused rather than held in memory (manifests are the largest, a few MB). */
   maxJsonBytes?: number;
-  /** Connections kept per origin; the importer's concurrency (AMQP prefetch) is the natural bound. */
+  /** Connections kept to composer; the service gives twice the AMQP prefetch, at least 4. */
   connections?: number;
   logger?: Logger;
-  /** Told of every request, each try on its own (the request metrics); each also gets a span. */
+  /**
+   * Told of every try of every request (the worker wires it to the request metrics). Each try gets a span whether
+   * or not an observer is given.
+   */
   observer?: CallObserver;
   /** Jitter source of the backoff; tests pass a constant to make waits predictable. */
   random?: Random;

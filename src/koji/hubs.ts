@@ -17,7 +17,7 @@ export interface KojiHubsOptions {
   hubs: readonly KojiHubConfig[];
   cgName?: string;
   timeoutMs?: number;
-  /** Connections per hub; parallel uploads use one each. */
+  /** Connections per hub: one per call in flight (a session each). */
   connections?: number;
   logger?: Logger;
   /** Told of every hub call (the request metrics). */

@@ -1,9 +1,10 @@
 import { z } from "zod";
 
 /**
- * Koji's replies, parsed rather than trusted. The shapes come from a Koji 1.35 hub's captures
- * (shared/specs/koji-wire). Objects are loose: the hub adds fields between versions and the importer only names
- * the ones it reads. Dates arrive as strings ("2026-11-24 01:28:16.459511+00:00"), never as dateTime values.
+ * Koji's replies, parsed rather than trusted. The shapes come from a Koji 1.35.3 hub's replies as recorded in
+ * test/fixtures/koji-wire (test/koji/schemas.test.ts parses them with these schemas) and in the real-hub suite.
+ * Objects are loose: the hub adds fields between versions and the importer only names the ones it reads. Dates
+ * arrive as strings ("2026-11-24 01:28:16.459511+00:00"), never as dateTime values.
  */
 
 const Id = z.number().int().nonnegative();

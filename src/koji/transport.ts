@@ -33,7 +33,7 @@ export interface KojiTransportOptions {
   connectTimeoutMs?: number;
   /** Koji replies are small; a reply this large is a misbehaving hub or proxy, not data. */
   maxResponseBytes?: number;
-  /** Parallel connections to the hub (parallel uploads of one directory use one each). */
+  /** Parallel connections to the hub: one per call in flight (KojiSession leases as many sessions). */
   connections?: number;
 }
 
