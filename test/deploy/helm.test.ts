@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
+import { ERROR_CODES } from "../../src/error-codes.js";
 import { createMetrics } from "../../src/metrics.js";
 import { validateManifest } from "./kubernetes-schemas.js";
 
@@ -139,6 +140,7 @@ describe.skipIf(!helmBin && process.env.CI !== "true")("Helm chart through helm"
       "ImporterNotReady",
       "ImporterOutboxNotDraining",
       "ImporterRetryQueuesGrowing",
+      "ImporterTlsCertificateOutOfDates",
     ]);
     const dashboard = docs.find((d) => d.metadata.name.endsWith("-dashboard"));
     const panels = JSON.parse(dashboard?.data["osbuild-koji-importer.json"]).panels as Array<{
@@ -163,5 +165,10 @@ describe.skipIf(!helmBin && process.env.CI !== "true")("Helm chart through helm"
     expect([...named].filter((n) => !exported.has(n) && !external.has(n))).toEqual([]);
     // and the labels they select on exist: the queue roles and the finished states
     expect(expressions.join("\n")).toContain('role="dead-letter"');
+    // and the codes they select on are the registry's
+    const codes = new Set(Object.keys(ERROR_CODES));
+    const selected = expressions.flatMap((e) => [...e.matchAll(/\bcode="([A-Z_]+)"/g)].map((m) => m[1]));
+    expect(selected.length).toBeGreaterThan(0);
+    expect(selected.filter((code) => !codes.has(code as string))).toEqual([]);
   });
 });
