@@ -1,8 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ComposerClient } from "../../src/composer/client.js";
-import { ImporterError } from "../../src/errors.js";
+import type { ImporterError } from "../../src/errors.js";
 import { startFakeComposer } from "../fakes/composer/server.js";
 import { createTestPki, type ServerCertOptions, type TestPki } from "../fakes/pki.js";
+import {
+  alertLines,
+  mismatches,
+  OUT_OF_DATES,
+  refusedBeforeAnyRequest,
+} from "../support/certificate-cases.js";
 import { collectingLogger } from "../support/log-lines.js";
 import { DONE, FAST_RETRY, fixtureComposes } from "./support.js";
 
@@ -13,7 +19,6 @@ import { DONE, FAST_RETRY, fixtureComposes } from "./support.js";
  * permanent. No request ever reaches composer.
  */
 
-const DAY = 86_400_000;
 let pki: TestPki;
 
 beforeAll(() => {
@@ -54,14 +59,8 @@ async function statusFrom(serverCert: ServerCertOptions) {
 }
 
 async function refusedBy(serverCert: ServerCertOptions) {
-  const { error, lines, url, requests } = await statusFrom(serverCert);
-  expect(error).toBeInstanceOf(ImporterError);
-  expect(requests).toBe(0);
-  return { error: error as ImporterError, lines, url };
-}
-
-function alertLines(lines: Array<Record<string, unknown>>) {
-  return lines.filter((line) => line.alert !== undefined);
+  const outcome = await statusFrom(serverCert);
+  return { error: refusedBeforeAnyRequest(outcome), lines: outcome.lines, url: outcome.url };
 }
 
 it("asks composer whose certificate is valid, from the CA, for its address (the control case)", async () => {
@@ -72,12 +71,7 @@ it("asks composer whose certificate is valid, from the CA, for its address (the 
 });
 
 describe("composer's certificate outside its validity period: retryable, with an alert line", () => {
-  const expired = { notBefore: new Date(Date.now() - 2 * DAY), notAfter: new Date(Date.now() - DAY) };
-  const notYetValid = { notBefore: new Date(Date.now() + DAY), notAfter: new Date(Date.now() + 2 * DAY) };
-  it.each([
-    ["expired", expired, "CERT_HAS_EXPIRED"],
-    ["not yet valid", notYetValid, "CERT_NOT_YET_VALID"],
-  ])("%s", async (_name, validity, causeCode) => {
+  it.each(OUT_OF_DATES)("%s", async (_name, validity, causeCode) => {
     const { error, lines, url } = await refusedBy(validity);
     expect({ code: error.code, retryable: error.retryable }).toEqual({
       code: "COMPOSER_TLS_CERT_VALIDITY",
@@ -101,10 +95,7 @@ describe("composer's certificate outside its validity period: retryable, with an
 });
 
 describe("composer's certificate for another name or from another CA: permanent, no alert", () => {
-  it.each([
-    ["for another host name", { hosts: ["composer.example.org"] }, "ERR_TLS_CERT_ALTNAME_INVALID"],
-    ["from a CA the importer was not given", { otherCa: true }, "UNABLE_TO_VERIFY_LEAF_SIGNATURE"],
-  ])("%s", async (_name, options, causeCode) => {
+  it.each(mismatches("composer.example.org"))("%s", async (_name, options, causeCode) => {
     const { error, lines } = await refusedBy(options);
     expect({ code: error.code, retryable: error.retryable }).toEqual({
       code: "COMPOSER_TLS",
@@ -123,18 +114,7 @@ describe("the importer's own client certificate outside its validity period: ret
    * drops the connection without an alert (Apache sends one, which arrives the same way over TLS 1.3). The client
    * knows its own certificate's validity period, and says which certificate it is.
    */
-  it.each([
-    [
-      "expired",
-      { notBefore: new Date(Date.now() - 2 * DAY), notAfter: new Date(Date.now() - DAY) },
-      "CERT_HAS_EXPIRED",
-    ],
-    [
-      "not yet valid",
-      { notBefore: new Date(Date.now() + DAY), notAfter: new Date(Date.now() + 2 * DAY) },
-      "CERT_NOT_YET_VALID",
-    ],
-  ])("%s", async (_name, validity, causeCode) => {
+  it.each(OUT_OF_DATES)("%s", async (_name, validity, causeCode) => {
     const fake = await startFakeComposer({ composes: fixtureComposes(), auth: { mode: "mtls" }, pki });
     const { logger, lines } = collectingLogger();
     const identity = pki.client("osbuild-koji-importer", validity);

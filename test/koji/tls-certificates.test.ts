@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ImporterError } from "../../src/errors.js";
 import { KojiHubs } from "../../src/koji/hubs.js";
 import { startFakeKojiHub } from "../fakes/koji/server.js";
 import { createTestPki, type ServerCertOptions, type TestPki } from "../fakes/pki.js";
+import {
+  alertLines,
+  mismatches,
+  OUT_OF_DATES,
+  refusedBeforeAnyRequest,
+} from "../support/certificate-cases.js";
 import { collectingLogger } from "../support/log-lines.js";
 
 /**
@@ -11,7 +16,6 @@ import { collectingLogger } from "../support/log-lines.js";
  * the events wait in the retry queues); a name or CA mismatch → permanent. No request ever reaches the hub.
  */
 
-const DAY = 86_400_000;
 let pki: TestPki;
 
 beforeAll(() => {
@@ -48,14 +52,8 @@ async function loginAgainst(serverCert: ServerCertOptions) {
 }
 
 async function refusedBy(serverCert: ServerCertOptions) {
-  const { error, lines, hubUrl, requests } = await loginAgainst(serverCert);
-  expect(error).toBeInstanceOf(ImporterError);
-  expect(requests).toBe(0);
-  return { error: error as ImporterError, lines, hubUrl };
-}
-
-function alertLines(lines: Array<Record<string, unknown>>) {
-  return lines.filter((line) => line.alert !== undefined);
+  const outcome = await loginAgainst(serverCert);
+  return { error: refusedBeforeAnyRequest(outcome), lines: outcome.lines, hubUrl: outcome.hubUrl };
 }
 
 it("logs in to a hub whose certificate is valid, from the CA, for its address (the control case)", async () => {
@@ -66,12 +64,7 @@ it("logs in to a hub whose certificate is valid, from the CA, for its address (t
 });
 
 describe("a hub certificate outside its validity period: retryable, with an alert line", () => {
-  const expired = { notBefore: new Date(Date.now() - 2 * DAY), notAfter: new Date(Date.now() - DAY) };
-  const notYetValid = { notBefore: new Date(Date.now() + DAY), notAfter: new Date(Date.now() + 2 * DAY) };
-  it.each([
-    ["expired", expired, "CERT_HAS_EXPIRED"],
-    ["not yet valid", notYetValid, "CERT_NOT_YET_VALID"],
-  ])("%s", async (_name, validity, causeCode) => {
+  it.each(OUT_OF_DATES)("%s", async (_name, validity, causeCode) => {
     const { error, lines, hubUrl } = await refusedBy(validity);
     expect({ code: error.code, retryable: error.retryable }).toEqual({
       code: "KOJI_TLS_CERT_VALIDITY",
@@ -100,10 +93,7 @@ describe("a hub certificate outside its validity period: retryable, with an aler
 });
 
 describe("a hub certificate for another name or from another CA: permanent, no alert", () => {
-  it.each([
-    ["for another host name", { hosts: ["koji.example.org"] }, "ERR_TLS_CERT_ALTNAME_INVALID"],
-    ["from a CA the importer was not given", { otherCa: true }, "UNABLE_TO_VERIFY_LEAF_SIGNATURE"],
-  ])("%s", async (_name, options, causeCode) => {
+  it.each(mismatches("koji.example.org"))("%s", async (_name, options, causeCode) => {
     const { error, lines } = await refusedBy(options);
     expect({ code: error.code, retryable: error.retryable }).toEqual({ code: "KOJI_TLS", retryable: false });
     expect(error.details).toMatchObject({ cause_code: causeCode, sent: false });

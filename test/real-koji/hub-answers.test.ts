@@ -5,10 +5,9 @@ import { expect, it } from "vitest";
 import { ImporterError } from "../../src/errors.js";
 import { KojiHubs } from "../../src/koji/hubs.js";
 import { clientCertFrom } from "../fakes/pki.js";
+import { OUT_OF_DATES } from "../support/certificate-cases.js";
 import { collectingLogger } from "../support/log-lines.js";
 import { describeRealHub } from "./realhub.js";
-
-const DAY = 86_400_000;
 
 function readable(file: string): boolean {
   try {
@@ -36,18 +35,7 @@ await describeRealHub("the real Koji hub", (hub) => {
    * own certificate's dates, so the failure reads as KOJI_TLS_CERT_VALIDITY with the alert line, not as a reset.
    * The hub's CA key makes the certificate; a machine where it is not readable skips this.
    */
-  it.for([
-    [
-      "expired",
-      { notBefore: new Date(Date.now() - 2 * DAY), notAfter: new Date(Date.now() - DAY) },
-      "CERT_HAS_EXPIRED",
-    ],
-    [
-      "not yet valid",
-      { notBefore: new Date(Date.now() + DAY), notAfter: new Date(Date.now() + 2 * DAY) },
-      "CERT_NOT_YET_VALID",
-    ],
-  ] as const)(
+  it.for(OUT_OF_DATES)(
     "refuses the importer's %s client certificate: retryable, with an alert line, on both layouts",
     async ([, validity, causeCode], { skip }) => {
       const pki = join(hub().state, "pki");
