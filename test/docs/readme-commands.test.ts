@@ -111,8 +111,9 @@ describe("the README's commands", () => {
     const answer = JSON.parse(sent.stdout);
     expect(answer).toMatchObject({ compose_id: id, exchange: names.exchange });
     const message = await channel.get(names.workQueue, { noAck: true });
-    expect(message && JSON.parse(message.content.toString()).compose_id).toBe(id);
-    expect(message && message.properties.messageId).toBe(answer.message_id);
+    if (message === false) throw new Error("the published event is not in the work queue");
+    expect(JSON.parse(message.content.toString()).compose_id).toBe(id);
+    expect(message.properties.messageId).toBe(answer.message_id);
 
     const bad = join(dir, "bad.json");
     writeFileSync(bad, JSON.stringify({ ...freshEvent(id), compose_id: "nope" }));

@@ -275,7 +275,7 @@ function finishImport(
   target.rpmComponents = { buildroots: matched.buildroots, archives: matched.archives };
   // The hub writes its import log only once it has something to say, and files it with the build's logs.
   target.cgImportLog =
-    matched.log.length > 0 ? [...matched.log, "CG import was SUCCESSFUL."].join("\n") + "\n" : null;
+    matched.log.length > 0 ? `${[...matched.log, "CG import was SUCCESSFUL."].join("\n")}\n` : null;
   hub.buildDirs.add(nvrOf(target));
   return hub.buildInfo(target);
 }
