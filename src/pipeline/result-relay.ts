@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import amqp, { type ChannelModel, type ConfirmChannel } from "amqplib";
 import type pg from "pg";
 import type { ErrorCode } from "../error-codes.js";
@@ -128,13 +127,18 @@ export class ResultRelay {
     }
   }
 
+  /**
+   * Waits `ms`, or until wake(). A plain timer: an AbortController aborted on every wake, that is after nearly
+   * every import, made a DOMException with its stack trace each time for a promise nobody reads.
+   */
   private pause(ms: number): Promise<void> {
-    const abort = new AbortController();
-    this.interrupt = () => abort.abort();
-    return sleep(ms, undefined, { signal: abort.signal }).then(
-      () => undefined,
-      () => undefined,
-    );
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.interrupt = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   private async relayBatch(): Promise<number> {
@@ -191,19 +195,26 @@ export class ResultRelay {
       ),
     );
     const timeoutMs = this.options.confirmTimeoutMs ?? 30_000;
-    const timeout = new AbortController();
+    // A plain timer, cleared once the confirms are in (an aborted sleep would make a DOMException per batch).
+    let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
         confirms,
-        sleep(timeoutMs, undefined, { signal: timeout.signal }).then(() => {
-          throw retryableError(
-            "AMQP_CONFIRM_TIMEOUT",
-            `the broker confirmed no result within ${timeoutMs} ms`,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                retryableError(
+                  "AMQP_CONFIRM_TIMEOUT",
+                  `the broker confirmed no result within ${timeoutMs} ms`,
+                ),
+              ),
+            timeoutMs,
           );
         }),
       ]);
     } finally {
-      timeout.abort();
+      clearTimeout(timer);
       confirms.catch(() => undefined);
     }
   }

@@ -1,13 +1,13 @@
 import { permanentError } from "../../errors.js";
-import { ComposeStatusSchema } from "../../schemas/composer.js";
 import { markFailed } from "../../store/import-result.js";
 import { advance, type ImportContext } from "../context.js";
+import { storedStatus } from "../stored-documents.js";
 import { composerReservation } from "./fetch.js";
 import { giveBackReservation } from "./refund.js";
 
 /** True when composer says the compose failed (or the event did): there is nothing to import. */
 export function composeFailed(ctx: ImportContext): boolean {
-  const status = ComposeStatusSchema.parse(ctx.row.compose_status);
+  const status = storedStatus(ctx);
   return status.status === "failure" || ctx.event.status === "failure";
 }
 
@@ -18,7 +18,7 @@ export function composeFailed(ctx: ImportContext): boolean {
 export async function finishFailedCompose(ctx: ImportContext): Promise<void> {
   const reservation = composerReservation(ctx);
   const refunded = await giveBackReservation(ctx, reservation);
-  const status = ComposeStatusSchema.parse(ctx.row.compose_status);
+  const status = storedStatus(ctx);
   const reason =
     status.image_statuses?.find((s) => s.error)?.error?.reason ?? status.image_status.error?.reason;
   const error = permanentError("COMPOSE_FAILED", `the compose failed${reason ? `: ${reason}` : ""}`);

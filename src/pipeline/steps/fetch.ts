@@ -1,6 +1,6 @@
-import { ComposeLogsSchema } from "../../schemas/composer.js";
 import { saveFetched } from "../../store/save-fetched.js";
 import { advance, type ImportContext } from "../context.js";
+import { storedLogs } from "../stored-documents.js";
 
 /**
  * Step 2: what composer reports about the compose. The status comes first: a compose still `pending` fails
@@ -30,7 +30,7 @@ export async function fetchCompose(ctx: ImportContext): Promise<void> {
 
 /** Composer's own CGInitBuild reservation, when its koji-init job made one. */
 export function composerReservation(ctx: ImportContext): { buildId: number; token: string } | undefined {
-  const init = ComposeLogsSchema.parse(ctx.row.compose_logs).koji?.init;
+  const init = storedLogs(ctx).koji?.init;
   if (init?.build_id && init.build_id > 0 && init.token) return { buildId: init.build_id, token: init.token };
   return undefined;
 }
