@@ -22,7 +22,7 @@ import {
   MultiCallResultSchema,
 } from "./schemas.js";
 import type { CallOptions, KojiSession } from "./session.js";
-import { encodeCall, type XmlRpcValue } from "./xmlrpc/index.js";
+import { encodedCallBytes, type XmlRpcValue } from "./xmlrpc/index.js";
 
 /**
  * The hub calls the importer makes, typed: arguments laid out as Koji's Python client sends them and every reply
@@ -113,7 +113,7 @@ export class KojiClient {
    * ("Request too long"), and XML escaping makes the body larger than the JSON it carries.
    */
   static cgImportRequestBytes(metadataJson: string, directory: string, token: string): number {
-    return Buffer.byteLength(encodeCall("CGImport", [metadataJson, directory, token]));
+    return encodedCallBytes("CGImport", [metadataJson, directory, token]);
   }
 
   /**

@@ -4,6 +4,7 @@ import {
   decodeCall,
   decodeResponse,
   encodeCall,
+  encodedCallBytes,
   encodeFault,
   encodeResponse,
   type XmlRpcValue,
@@ -193,6 +194,18 @@ describe("XML-RPC calls and faults", () => {
       methodName: "logout",
       params: [],
     });
+  });
+
+  it("counts a call's bytes exactly without building it", () => {
+    const calls: Array<[string, XmlRpcValue[]]> = [
+      ["getAPIVersion", []],
+      ["CGImport", [JSON.stringify({ a: "<b> & c\r\n", é: "😀 ü" }), "dir/ü", "0".repeat(64)]],
+      ["system.multicall", [[{ methodName: "checkUpload", params: ["d", "x&y<z>"] }]]],
+      ["m", [1, 2 ** 40, xmlRpcDouble(1.5), true, null, new Date(0), Buffer.from("bytes"), { "k<": ["v€"] }]],
+    ];
+    for (const [method, params] of calls)
+      expect(encodedCallBytes(method, params)).toBe(Buffer.byteLength(encodeCall(method, params)));
+    expect(malformedCode(() => encodedCallBytes("m", ["lone \uDC00"]))).toBe("KOJI_XMLRPC_UNENCODABLE");
   });
 
   it("round-trips a fault", () => {

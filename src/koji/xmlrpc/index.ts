@@ -3,5 +3,5 @@
  * `decodeResponse`; server side (the fake hub): `decodeCall`, `encodeResponse` and `encodeFault`.
  */
 export { decodeCall, decodeResponse } from "./decode.js";
-export { encodeCall, encodeFault, encodeResponse } from "./encode.js";
+export { encodeCall, encodedCallBytes, encodeFault, encodeResponse } from "./encode.js";
 export { type XmlRpcDecoded, type XmlRpcValue, xmlRpcDouble } from "./value.js";
