@@ -157,6 +157,25 @@ export class ServiceRun {
     };
   }
 
+  /**
+   * Imports per second in the steady state: between the 10th and the 90th percentile of the imports that reached
+   * `imported` since `sinceMs`, so the start (the first deliveries) and the end (the last few in flight, fewer than
+   * the concurrency) weigh nothing. A run's whole-time rate is lower by both edges, and more so the more imports
+   * run at once.
+   */
+  async steadyRate(sinceMs: number): Promise<number> {
+    const { rows } = await this.pool.query<{ at: string }>(
+      `SELECT extract(epoch FROM imported_at) * 1000 AS at FROM imports
+       WHERE state = 'imported' AND imported_at >= to_timestamp($1 / 1000.0) ORDER BY imported_at`,
+      [sinceMs],
+    );
+    const times = rows.map((r) => Number(r.at));
+    const first = Math.floor(0.1 * times.length);
+    const last = Math.ceil(0.9 * times.length) - 1;
+    const span = ((times[last] ?? 0) - (times[first] ?? 0)) / 1000;
+    return span > 0 ? (last - first) / span : Number.NaN;
+  }
+
   /** Until `total` imports are final; `report` is told the progress every `everyMs`. */
   async waitFinal(
     total: number,
@@ -186,6 +205,8 @@ export class ServiceRun {
     await Promise.all([...this.workers].map((worker) => worker.stop()));
     await deleteTopology(this.publisher.channel, this.names).catch(() => undefined);
     await this.publisher.close();
+    // The drop below ends every session on the database; one of the pool's, still closing, would hear of it.
+    this.pool.on("error", () => undefined);
     await this.pool.end();
     await this.admin.query(`DROP DATABASE ${this.tag} WITH (FORCE)`);
     await this.admin.end();
