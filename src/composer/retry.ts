@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ImporterError, toImporterError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { backoffDelay, type Random, type RetryPolicy } from "../retry/backoff.js";
-import { logCertificateAlert } from "../retry/network-errors.js";
+import { logCertificateAlert, worthResendingNow } from "../retry/network-errors.js";
 import { abortedError, ComposerErrorCode, type RequestLabel } from "./errors.js";
 
 /** How hard the client tries before it hands a retryable failure back to the pipeline's own retry queues. */
@@ -23,14 +23,10 @@ export const DEFAULT_RETRY_POLICY: ComposerRetryPolicy = {
 
 /**
  * Retryable, but not worth retrying within the request: a pending compose needs minutes (the pipeline's delayed
- * retry does that), a certificate outside its validity period needs an operator, an abort means we are shutting
- * down.
+ * retry does that), an abort means we are shutting down. (A certificate outside its validity period is the
+ * importer's one rule, `worthResendingNow`.)
  */
-const NOT_RETRIED_IN_PROCESS = new Set<string>([
-  ComposerErrorCode.NotFinished,
-  ComposerErrorCode.TlsCertificateValidity,
-  ComposerErrorCode.Aborted,
-]);
+const NOT_RETRIED_IN_PROCESS = new Set<string>([ComposerErrorCode.NotFinished, ComposerErrorCode.Aborted]);
 
 export interface RetryContext {
   policy: ComposerRetryPolicy;
@@ -55,7 +51,7 @@ export async function withRetries<T>(attempt: () => Promise<T>, context: RetryCo
       error = toImporterError(thrown);
     }
     logCertificateAlert(context.logger, error, { compose_id: label.composeId, endpoint: label.endpoint });
-    if (!error.retryable || NOT_RETRIED_IN_PROCESS.has(error.code)) throw error;
+    if (!worthResendingNow(error) || NOT_RETRIED_IN_PROCESS.has(error.code)) throw error;
     const retryAfter = error.details.retry_after_ms;
     const wait = typeof retryAfter === "number" ? retryAfter : backoffDelay(retry, policy, context.random);
     if (retry >= policy.maxRetries || wait > policy.maxRetryAfterMs) throw exhausted(error, retry + 1);

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { ImporterError, permanentError, retryableError } from "../errors.js";
 import { backoffDelay, type Random, type RetryPolicy } from "../retry/backoff.js";
-import { logCertificateAlert } from "../retry/network-errors.js";
+import { logCertificateAlert, worthResendingNow } from "../retry/network-errors.js";
 import { parseInput } from "../validation.js";
 import type { KojiAuthenticator } from "./auth.js";
 import { KojiFault, KojiFaultCode } from "./faults.js";
@@ -61,18 +61,22 @@ interface ActiveSession {
   callnum: number;
 }
 
+interface ResendAttempt {
+  method: string;
+  /** Resends so far (0 after the first failure). */
+  retry: number;
+  maxRetries: number;
+  signal: AbortSignal | undefined;
+  /** The log line's message when the request is sent again. */
+  message: string;
+  /** Thrown in place of the error, without a resend. */
+  instead?: ImporterError | undefined;
+}
+
 /** A SequenceError or RetryError is refused before the method runs, so resending with a fresh callnum is safe. */
 const MAX_SEQUENCE_RESENDS = 3;
 
 const DEFAULT_RETRY: RetryPolicy = { maxRetries: 2, baseDelayMs: 500, maxDelayMs: 10_000 };
-
-/**
- * Retryable, but not now: a certificate outside its validity period fails the same way until an operator renews
- * it, so its event goes back to the pipeline's retry queues at once (with the alert line) instead of resending.
- */
-function worthResending(error: ImporterError): boolean {
-  return error.retryable && error.code !== "KOJI_TLS_CERT_VALIDITY";
-}
 
 export class KojiSession {
   readonly hubUrl: URL;
@@ -158,15 +162,13 @@ export class KojiSession {
         active = await this.sessions.lease();
       } catch (e) {
         // Logging in is a call like any other: a hub briefly out of reach gets the same resends.
-        const error = asTransportError(e);
-        logCertificateAlert(this.options.logger, error, { hub: this.hubUrl.href, method });
-        if (!worthResending(error) || retries >= maxRetries) throw error;
-        const delayMs = this.backoff(retries++);
-        this.options.logger?.info(
-          { err: error, method, retry: retries, delay_ms: delayMs },
-          "Koji login failed; trying again",
-        );
-        await sleep(delayMs, undefined, abortable(options.signal));
+        await this.waitToResend(asTransportError(e), {
+          method,
+          retry: retries++,
+          maxRetries,
+          signal: options.signal,
+          message: "Koji login failed; trying again",
+        });
         continue;
       }
       const fresh = active.callnum === 0;
@@ -179,15 +181,16 @@ export class KojiSession {
         );
       } catch (e) {
         const error = asTransportError(e);
-        logCertificateAlert(this.options.logger, error, { hub: this.hubUrl.href, method });
-        if (options.commits && mayHaveCommitted(error)) throw commitUncertain(method, callnum, error);
-        if (!worthResending(error) || retries >= maxRetries) throw error;
-        const delayMs = this.backoff(retries++);
-        this.options.logger?.info(
-          { err: error, method, retry: retries, delay_ms: delayMs },
-          "Koji call failed; resending",
-        );
-        await sleep(delayMs, undefined, abortable(options.signal));
+        await this.waitToResend(error, {
+          method,
+          retry: retries++,
+          maxRetries,
+          signal: options.signal,
+          message: "Koji call failed; resending",
+          // A call that may have committed is never resent: the caller checks the hub's state first.
+          instead:
+            options.commits && mayHaveCommitted(error) ? commitUncertain(method, callnum, error) : undefined,
+        });
         continue;
       }
       let decoded: ReturnType<typeof decodeResponse>;
@@ -225,8 +228,18 @@ export class KojiSession {
     }
   }
 
-  private backoff(retry: number): number {
-    return backoffDelay(retry, this.retry, this.options.random);
+  /**
+   * What follows a request that got no answer, a login's or a call's: the certificate alert line if the error
+   * carries one, then the error (or `instead`) when it is not worth sending again, else the backoff's wait.
+   */
+  private async waitToResend(error: ImporterError, attempt: ResendAttempt): Promise<void> {
+    const { method, retry } = attempt;
+    logCertificateAlert(this.options.logger, error, { hub: this.hubUrl.href, method });
+    if (attempt.instead) throw attempt.instead;
+    if (!worthResendingNow(error) || retry >= attempt.maxRetries) throw error;
+    const delayMs = backoffDelay(retry, this.retry, this.options.random);
+    this.options.logger?.info({ err: error, method, retry: retry + 1, delay_ms: delayMs }, attempt.message);
+    await sleep(delayMs, undefined, abortable(attempt.signal));
   }
 
   /** One request; the session goes in headers when the hub asked for header auth, else in the query. */

@@ -253,6 +253,16 @@ export function certificateAlertDetails(failure: NetworkFailure, url: URL): Reco
 }
 
 /**
+ * Whether a failure is worth sending again within the same attempt: it must be retryable, and not waiting for an
+ * operator. A certificate outside its validity period fails the same way until someone renews it, so its event goes
+ * back to the pipeline's retry queues at once (with the alert line) instead of resending. The one rule for composer
+ * and the Koji hubs.
+ */
+export function worthResendingNow(error: ImporterError): boolean {
+  return error.retryable && error.details.alert !== CERTIFICATE_VALIDITY_ALERT;
+}
+
+/**
  * Writes the alert line of an error that carries `certificateAlertDetails`: one per failed request, at error
  * level, with `alert`, `url` and the OpenSSL code, so an alert on the logs can key on `alert` alone. Says nothing
  * for any other error.
