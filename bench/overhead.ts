@@ -163,7 +163,15 @@ function compileWorker(): string {
 async function startEnvironment(count: number) {
   const env = spawn(
     process.execPath,
-    ["--import", "tsx", "bench/pipeline-environment.ts", String(count), join(WORK, `${tag}.events.json`)],
+    [
+      // BENCH_FAKES_NODE_ARGS: node flags for the fakes' process, as BENCH_WORKER_NODE_ARGS for the worker's.
+      ...(process.env.BENCH_FAKES_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
+      "--import",
+      "tsx",
+      "bench/pipeline-environment.ts",
+      String(count),
+      join(WORK, `${tag}.events.json`),
+    ],
     { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
   );
   children.push(env);
