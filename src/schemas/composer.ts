@@ -102,8 +102,12 @@ export const TargetResultSchema = z.looseObject({
 });
 export type TargetResult = z.infer<typeof TargetResultSchema>;
 
-/** One package as osbuild's `org.osbuild.rpm` stage reports it. */
-export const RpmStagePackageSchema = z.looseObject({
+/**
+ * One package as osbuild's `org.osbuild.rpm` stage reports it. Its other keys (payloadhash, checksum, ...) are
+ * dropped, not kept: nothing reads them, and a compose lists thousands of packages, each parsed on its own (a loose
+ * object copies every unknown key of each).
+ */
+export const RpmStagePackageSchema = z.object({
   name: kojiText(),
   version: kojiText(),
   release: kojiText(),
