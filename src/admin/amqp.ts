@@ -1,6 +1,7 @@
-import amqp, { type ChannelModel, type ConfirmChannel } from "amqplib";
+import type { ChannelModel, ConfirmChannel } from "amqplib";
 import { retryableError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { connectAmqp } from "../queue/connect.js";
 
 /** Where the broker is, without credentials, for messages. */
 export function brokerAddress(url: string): string {
@@ -38,8 +39,7 @@ export class AdminAmqp {
 
   private connection(): Promise<ChannelModel> {
     if (!this.model || !this.open) {
-      this.model = amqp
-        .connect(this.url, { clientProperties: { connection_name: "osbuild-koji-importer admin" } })
+      this.model = connectAmqp(this.url, "osbuild-koji-importer admin")
         .then((model) => {
           this.open = true;
           // amqplib emits 'error' and then 'close' with the same error; 'close' says it. Without a listener an

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
-import amqp from "amqplib";
 import { brokerUnavailable } from "../admin/amqp.js";
 import { loadConfig } from "../config/load.js";
 import { permanentError } from "../errors.js";
 import { publishConfirmed } from "../queue/confirmed-publish.js";
+import { connectAmqp } from "../queue/connect.js";
 import { isKojiEvent, parseComposeFinishedEvent } from "../schemas/event.js";
 import { readJsonFile } from "./read-json-file.js";
 import { print } from "./table.js";
@@ -32,11 +32,11 @@ export async function run(argv: string[]): Promise<number> {
     );
   }
   const config = loadConfig();
-  const model = await amqp
-    .connect(config.AMQP_URL, { clientProperties: { connection_name: "osbuild-koji-importer publish" } })
-    .catch((error: unknown) => {
+  const model = await connectAmqp(config.AMQP_URL, "osbuild-koji-importer publish").catch(
+    (error: unknown) => {
       throw brokerUnavailable(config.AMQP_URL, error);
-    });
+    },
+  );
   try {
     const channel = await model.createConfirmChannel();
     let unroutable = false;

@@ -1,10 +1,11 @@
-import amqp, { type ChannelModel, type ConfirmChannel } from "amqplib";
+import type { ChannelModel, ConfirmChannel } from "amqplib";
 import type pg from "pg";
 import type { ErrorCode } from "../error-codes.js";
 import { retryableError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import { publishConfirmed } from "../queue/confirmed-publish.js";
+import { connectAmqp } from "../queue/connect.js";
 import { backoffDelay, type Random } from "../retry/backoff.js";
 import { type ImportFinishedEvent, importResultMessageId } from "../schemas/event.js";
 import { inTransaction } from "../store/db.js";
@@ -222,9 +223,8 @@ export class ResultRelay {
   private async openChannel(): Promise<ConfirmChannel> {
     if (this.channel) return this.channel;
     // A connect that hangs (a broker host gone silent) would hold the relay, and a stop, until the OS gives up.
-    const model = await amqp.connect(this.options.amqpUrl, {
-      clientProperties: { connection_name: "osbuild-koji-importer result relay" },
-      timeout: 10_000,
+    const model = await connectAmqp(this.options.amqpUrl, "osbuild-koji-importer result relay", {
+      timeoutMs: 10_000,
     });
     model.on("error", () => undefined);
     try {

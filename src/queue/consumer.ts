@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage } from "amqplib";
+import type { ChannelModel, ConfirmChannel, ConsumeMessage } from "amqplib";
 import { toImporterError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { type Backoff, backoffDelay, type Random } from "../retry/backoff.js";
 import { publishConfirmed } from "./confirmed-publish.js";
+import { connectAmqp } from "./connect.js";
 import {
   attemptOf,
   type Delivery,
@@ -204,9 +205,10 @@ export class QueueConsumer {
   private lostHandler: ((what: string) => () => void) | undefined;
 
   private async connect(): Promise<void> {
-    const model = await amqp.connect(this.options.url, {
-      clientProperties: { connection_name: this.options.connectionName ?? "osbuild-koji-importer worker" },
-    });
+    const model = await connectAmqp(
+      this.options.url,
+      this.options.connectionName ?? "osbuild-koji-importer worker",
+    );
     // amqplib emits 'error' and then 'close' with the same error: `lost` below logs it from 'close' and reconnects.
     // Without a listener an 'error' would end the process.
     model.on("error", () => undefined);

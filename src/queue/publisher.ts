@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import amqp, { type ChannelModel, type ConfirmChannel } from "amqplib";
+import type { ChannelModel, ConfirmChannel } from "amqplib";
 import { publishConfirmed } from "./confirmed-publish.js";
+import { connectAmqp } from "./connect.js";
 
 /**
  * A confirmed publisher for events (tests, the demo, the bench, and the admin's retry), playing composer's part.
@@ -13,7 +14,7 @@ export class EventPublisher {
   ) {}
 
   static async open(url: string): Promise<EventPublisher> {
-    const model = await amqp.connect(url);
+    const model = await connectAmqp(url, "osbuild-koji-importer event publisher");
     const channel = await model.createConfirmChannel();
     return new EventPublisher(model, channel);
   }
