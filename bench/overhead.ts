@@ -24,6 +24,7 @@
  * profile of its whole life, or "--trace-deopt"); its working directory is .tmp/bench-overhead.
  * Ends with `PASS` or `MISS` against the targets: overhead p50 < 10 ms and p99 < 50 ms.
  */
+
 import { type ChildProcess, execFileSync, fork, spawn } from "node:child_process";
 import {
   copyFileSync,
@@ -46,7 +47,7 @@ import { loadConfig } from "../src/config/load.js";
 import { EventPublisher } from "../src/queue/publisher.js";
 import { declareTopology, deleteTopology } from "../src/queue/topology.js";
 import { namesFromConfig } from "../src/service/admin.js";
-import { runMigrations } from "../src/store/migrate.js";
+import { ADMIN_URL, createBenchDatabase } from "./bench-database.js";
 import { cpuSecondsBetween, cpuSnapshot, machineBusySeconds } from "./cpu-by-process.js";
 import { meanStages, stageTimes } from "./latency-breakdown.js";
 
@@ -68,7 +69,6 @@ const { values: args } = parseArgs({
 const RATE = Number(args.rate);
 const N = Number(args.events);
 const WARMUP = Number(args.warmup);
-const ADMIN_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const AMQP_URL = process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 const tag = `oki_overhead_${process.pid}`;
 
@@ -228,20 +228,15 @@ async function main() {
   console.log(
     `bench:overhead ${new Date().toISOString()}, ${availableParallelism()} cores, load (1/5/15 min) ${load()}`,
   );
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${tag}`);
-  const dbUrl = new URL(ADMIN_URL);
-  dbUrl.pathname = `/${tag}`;
-  await runMigrations(dbUrl.toString());
+  const database = await createBenchDatabase(tag);
+  const dbUrl = new URL(database.url);
   const pool = new pg.Pool({ connectionString: dbUrl.toString(), max: 2 });
   try {
     await measure(dbUrl, pool);
   } finally {
     killChildren();
     await pool.end();
-    await admin.query(`DROP DATABASE ${tag} WITH (FORCE)`);
-    await admin.end();
+    await database.drop();
   }
 }
 

@@ -13,7 +13,7 @@ import { EventPublisher } from "../src/queue/publisher.js";
 import { declareTopology, deleteTopology, topologyNames } from "../src/queue/topology.js";
 import { namesFromConfig } from "../src/service/admin.js";
 import { startWorker } from "../src/service/worker.js";
-import { runMigrations } from "../src/store/migrate.js";
+import { createBenchDatabase } from "./bench-database.js";
 import { cpuSecondsBetween, cpuSnapshot, machineBusySeconds } from "./cpu-by-process.js";
 import { meanStages, stageTimes } from "./latency-breakdown.js";
 
@@ -36,7 +36,6 @@ const { values: options, positionals } = parseArgs({
 const N = Number(positionals[0] ?? "2000");
 const RATE = options.rate === undefined ? undefined : Number(options.rate);
 const WARMUP = Number(options.warmup);
-const ADMIN_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const AMQP_URL = process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 const tag = `oki_bench_${process.pid}`;
 const quantile = (sorted: number[], q: number) =>
@@ -81,12 +80,8 @@ async function nullConsumerRate(): Promise<number> {
 }
 
 async function main() {
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${tag}`);
-  const dbUrl = new URL(ADMIN_URL);
-  dbUrl.pathname = `/${tag}`;
-  await runMigrations(dbUrl.toString());
+  const database = await createBenchDatabase(tag);
+  const dbUrl = new URL(database.url);
 
   console.log(`preparing ${WARMUP + N} composes in the fakes' process ...`);
   const env = spawn(
@@ -130,6 +125,8 @@ async function main() {
   });
   const metrics = createMetrics();
   const worker = await startWorker(config, pino({ level: "silent" }), metrics);
+  // The worker declares the exchange and queues as it starts consuming; a publish before that finds no exchange.
+  await worker.consumer.whenConsuming();
   const publisher = await EventPublisher.open(AMQP_URL);
   // The worker's own counter says when imports are done: polling the imports table would add its scans to the
   // PostgreSQL CPU this bench measures.
@@ -241,8 +238,7 @@ async function main() {
   await publisher.close();
   await pool.end();
   env.kill("SIGTERM");
-  await admin.query(`DROP DATABASE ${tag} WITH (FORCE)`);
-  await admin.end();
+  await database.drop();
 }
 
 await main();

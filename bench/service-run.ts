@@ -8,11 +8,10 @@ import type { KojiHubConfig } from "../src/config/schema.js";
 import { EventPublisher } from "../src/queue/publisher.js";
 import { declareTopology, deleteTopology, type TopologyNames } from "../src/queue/topology.js";
 import { namesFromConfig } from "../src/service/admin.js";
-import { runMigrations } from "../src/store/migrate.js";
+import { type BenchDatabase, createBenchDatabase } from "./bench-database.js";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const CLI = `${ROOT}dist/cli.js`;
-const ADMIN_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const AMQP_URL = process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 
 /** One `node dist/cli.js worker` process of the built service; its log in .tmp/bench/. */
@@ -50,7 +49,7 @@ export class ServiceRun {
     readonly names: TopologyNames,
     readonly pool: pg.Pool,
     private readonly publisher: EventPublisher,
-    private readonly admin: pg.Client,
+    private readonly database: BenchDatabase,
   ) {}
 
   /**
@@ -65,12 +64,8 @@ export class ServiceRun {
     if (!existsSync(CLI))
       throw new Error(`${CLI} is missing: run npm run build first (the bench:* scripts do)`);
     const tag = `oki_bench_${label}_${process.pid}`;
-    const admin = new pg.Client({ connectionString: ADMIN_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${tag}`);
-    const dbUrl = new URL(ADMIN_URL);
-    dbUrl.pathname = `/${tag}`;
-    await runMigrations(dbUrl.toString());
+    const database = await createBenchDatabase(tag);
+    const dbUrl = new URL(database.url);
     const env: Record<string, string> = {
       DATABASE_URL: dbUrl.toString(),
       AMQP_URL,
@@ -86,7 +81,7 @@ export class ServiceRun {
     const publisher = await EventPublisher.open(AMQP_URL);
     await declareTopology(publisher.channel, names);
     const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: 2 });
-    return new ServiceRun(tag, env, config, names, pool, publisher, admin);
+    return new ServiceRun(tag, env, config, names, pool, publisher, database);
   }
 
   startWorker(options: { heapProbe?: boolean } = {}): WorkerProcess {
@@ -211,7 +206,6 @@ export class ServiceRun {
     // The drop below ends every session on the database; one of the pool's, still closing, would hear of it.
     this.pool.on("error", () => undefined);
     await this.pool.end();
-    await this.admin.query(`DROP DATABASE ${this.tag} WITH (FORCE)`);
-    await this.admin.end();
+    await this.database.drop();
   }
 }
