@@ -24,7 +24,6 @@
  * profile of its whole life, or "--trace-deopt"); its working directory is .tmp/bench-overhead.
  * Ends with `PASS` or `MISS` against the targets: overhead p50 < 10 ms and p99 < 50 ms.
  */
-
 import { type ChildProcess, execFileSync, fork, spawn } from "node:child_process";
 import {
   copyFileSync,

@@ -11,9 +11,8 @@ const environment = await startFakeEnvironment();
 const events: unknown[] = [];
 for (let i = 0; i < count; i++) events.push((await environment.prepareCompose({ release: `b${i}` })).event);
 writeFileSync(eventsFile, JSON.stringify(events));
-// Nothing here reads the fake hub's request log, and kept it grows by every call's decoded parameters (each
-// CGImport's document): a heap that large makes the fakes' garbage collector the biggest CPU user on the machine,
-// taking the cores from the worker whose cost the benches measure.
+// Nothing here reads the fake hub's request log, and kept, it grows for the run's life by every call's decoded
+// parameters (each CGImport's document): heap the fakes' garbage collector would walk again and again.
 setInterval(() => environment.hub.requests.splice(0), 2000).unref();
 console.log(
   JSON.stringify({
