@@ -45,17 +45,18 @@ function closingQuote(text: string, open: number): number {
   return -1;
 }
 
-/** Where PostgreSQL's jsonb cannot store a string: the NUL character, and a surrogate without its pair. */
-function unstorable(text: string): string | undefined {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find NUL
-  if (/\u0000/.test(text)) return "a NUL character (U+0000)";
-  if (/\p{Cs}/u.test(text)) return "a lone surrogate (not Unicode)";
-  return undefined;
-}
-
-/** Either character PostgreSQL's jsonb cannot store, in one test (`u`: a surrogate in a pair does not match). */
+/**
+ * What PostgreSQL's jsonb cannot store in a string: the NUL character, and a surrogate without its pair (`u`: a
+ * surrogate in a pair is part of its code point and does not match).
+ */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find NUL
 const UNSTORABLE = /[\u0000\p{Cs}]/u;
+
+/** What in `text` jsonb cannot store, described (the NUL when it holds both); undefined when nothing. */
+function unstorable(text: string): string | undefined {
+  if (!UNSTORABLE.test(text)) return undefined;
+  return text.includes("\u0000") ? "a NUL character (U+0000)" : "a lone surrogate (not Unicode)";
+}
 
 /**
  * True when some string or key of a parsed JSON value holds a character jsonb cannot store. No paths are kept:
