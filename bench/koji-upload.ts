@@ -12,10 +12,10 @@
  * cores are shared with whatever else runs.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { compileBenchScript } from "./compile-script.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const WORK = join(ROOT, ".tmp", "koji-upload-bench");
@@ -56,20 +56,6 @@ interface Run {
   rssAtEnd: number;
   peakRss: number;
   peakAfterMark: number;
-}
-
-function compileRunner(): string {
-  mkdirSync(WORK, { recursive: true });
-  const tsconfig = {
-    extends: "../../tsconfig.json",
-    compilerOptions: { noEmit: false, outDir: "./out", rootDir: "../..", sourceMap: false },
-    include: ["../../bench/koji-upload-run.ts"],
-  };
-  writeFileSync(join(WORK, "tsconfig.json"), JSON.stringify(tsconfig));
-  execFileSync(join(ROOT, "node_modules", ".bin", "tsc"), ["-p", join(WORK, "tsconfig.json")], {
-    stdio: "inherit",
-  });
-  return join(WORK, "out", "bench", "koji-upload-run.js");
 }
 
 const FAKE_HUB = "bench/koji-upload-fake-hub.ts";
@@ -152,7 +138,7 @@ async function main(): Promise<void> {
   const chunkSizes = (args["chunks-mib"] as string).split(",").map((c) => Number(c) * MIB);
   const rounds = Number(args.rounds);
   const defaultChunk = Number(args["default-chunk-mib"]) * MIB;
-  const runner = compileRunner();
+  const runner = compileBenchScript(WORK, "bench/koji-upload-run.ts");
   const given = args["hub-url"];
   const hubScript = args.hub === "sink" ? SINK_HUB : FAKE_HUB;
   const measure = async (mode: Run["mode"], chunkBytes: number): Promise<Run> => {

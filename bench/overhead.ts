@@ -25,19 +25,9 @@
  * Ends with `PASS` or `MISS` against the targets: overhead p50 < 10 ms and p99 < 50 ms.
  */
 import { type ChildProcess, execFileSync, fork, spawn } from "node:child_process";
-import {
-  copyFileSync,
-  cpSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -47,8 +37,10 @@ import { EventPublisher } from "../src/queue/publisher.js";
 import { declareTopology, deleteTopology } from "../src/queue/topology.js";
 import { namesFromConfig } from "../src/service/admin.js";
 import { ADMIN_URL, createBenchDatabase } from "./bench-database.js";
+import { compileBenchScript } from "./compile-script.js";
 import { cpuSecondsBetween, cpuSnapshot, machineBusySeconds } from "./cpu-by-process.js";
 import { meanStages, stageTimes } from "./latency-breakdown.js";
+import { startPipelineEnvironment } from "./pipeline-environment-process.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const WORK = join(ROOT, ".tmp", "bench-overhead");
@@ -141,53 +133,6 @@ class WorkerProcess {
   }
 }
 
-function compileWorker(): string {
-  mkdirSync(WORK, { recursive: true });
-  const tsconfig = {
-    extends: "../../tsconfig.json",
-    compilerOptions: { noEmit: false, outDir: "./out", rootDir: "../..", sourceMap: false },
-    include: ["../../bench/overhead-worker.ts"],
-  };
-  writeFileSync(join(WORK, "tsconfig.json"), JSON.stringify(tsconfig));
-  execFileSync(join(ROOT, "node_modules", ".bin", "tsc"), ["-p", join(WORK, "tsconfig.json")], {
-    stdio: "inherit",
-  });
-  // What the code finds one directory above src/, as it does beside dist/ in the image: package.json (the
-  // version) and the migrations (the worker checks the schema is current before it consumes).
-  copyFileSync(join(ROOT, "package.json"), join(WORK, "out", "package.json"));
-  cpSync(join(ROOT, "migrations"), join(WORK, "out", "migrations"), { recursive: true });
-  return join(WORK, "out", "bench", "overhead-worker.js");
-}
-
-async function startEnvironment(count: number) {
-  const env = spawn(
-    process.execPath,
-    [
-      // BENCH_FAKES_NODE_ARGS: node flags for the fakes' process, as BENCH_WORKER_NODE_ARGS for the worker's.
-      ...(process.env.BENCH_FAKES_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
-      "--import",
-      "tsx",
-      "bench/pipeline-environment.ts",
-      String(count),
-      join(WORK, `${tag}.events.json`),
-    ],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
-  );
-  children.push(env);
-  const ready = await new Promise<{ kojiHubs: string; composerUrl: string; eventsFile: string }>(
-    (resolveReady, reject) => {
-      env.once("exit", (code) => reject(new Error(`the fakes' process exited (${code})`)));
-      createInterface({ input: env.stdout }).on(
-        "line",
-        (line) => line.startsWith("{") && resolveReady(JSON.parse(line)),
-      );
-    },
-  );
-  const events = JSON.parse(readFileSync(ready.eventsFile, "utf8")) as Array<{ compose_id: string }>;
-  rmSync(ready.eventsFile);
-  return { env, ready, events };
-}
-
 /**
  * perf record of one process, sampled only while on a core. stop() writes FILE (JIT code named from V8's dump by
  * `perf inject --jit`) and FILE.txt (`perf script`, what bench/cpu-profile-summary.ts reads), then removes V8's
@@ -240,9 +185,11 @@ async function main() {
 }
 
 async function measure(dbUrl: URL, pool: pg.Pool) {
-  const script = compileWorker();
+  const script = compileBenchScript(WORK, "bench/overhead-worker.ts");
   console.log(`preparing ${WARMUP + 2 * N} composes in the fakes' process ...`);
-  const { env, ready, events } = await startEnvironment(WARMUP + 2 * N);
+  const fakes = await startPipelineEnvironment(WARMUP + 2 * N, join(WORK, `${tag}.events.json`));
+  children.push(fakes.process);
+  const { events } = fakes;
   // No exporter: phase 1 is the worker without tracing, and phase 2 brings its own tracer.
   const { OTEL_EXPORTER_OTLP_ENDPOINT: _exporter, ...inherited } = process.env;
   const workerEnv = {
@@ -251,8 +198,8 @@ async function measure(dbUrl: URL, pool: pg.Pool) {
     AMQP_URL,
     AMQP_EXCHANGE: `${tag}.events`,
     AMQP_QUEUE: `${tag}.work`,
-    KOJI_HUBS: ready.kojiHubs,
-    COMPOSER_URL: ready.composerUrl,
+    KOJI_HUBS: fakes.kojiHubs,
+    COMPOSER_URL: fakes.composerUrl,
     LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
   };
   const config = loadConfig(workerEnv);
@@ -289,7 +236,11 @@ async function measure(dbUrl: URL, pool: pg.Pool) {
 
   const runPhase = async (batch: ReadonlyArray<{ compose_id: string }>): Promise<PhaseResult> => {
     const target = worker.finished + batch.length;
-    const processes = { worker: worker.child.pid, "fakes (composer + koji)": env.pid, bench: process.pid };
+    const processes = {
+      worker: worker.child.pid,
+      "fakes (composer + koji)": fakes.process.pid,
+      bench: process.pid,
+    };
     const before = cpuSnapshot(processes);
     const busyBefore = machineBusySeconds();
     const started = Date.now();

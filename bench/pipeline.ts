@@ -1,7 +1,4 @@
-import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import pg from "pg";
@@ -16,6 +13,7 @@ import { startWorker } from "../src/service/worker.js";
 import { createBenchDatabase } from "./bench-database.js";
 import { cpuSecondsBetween, cpuSnapshot, machineBusySeconds } from "./cpu-by-process.js";
 import { meanStages, stageTimes } from "./latency-breakdown.js";
+import { startPipelineEnvironment } from "./pipeline-environment-process.js";
 
 /**
  * N compose-finished events through the whole service (real RabbitMQ and PostgreSQL; the fakes in their own
@@ -26,7 +24,7 @@ import { meanStages, stageTimes } from "./latency-breakdown.js";
  * mostly the backlog draining); with --rate they are published R per second, evenly spaced, so the latency is
  * one import's when the service keeps up. W more events (default 200) go through first, unmeasured: the first
  * seconds of a fresh worker (Koji login, TLS and database connections, JIT) are not its steady state.
- * BENCH_CHILD_NODE_ARGS passes node flags to the fakes' process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), to
+ * BENCH_FAKES_NODE_ARGS passes node flags to the fakes' process (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), to
  * profile the fakes the way `node --cpu-prof --import tsx bench/pipeline.ts` profiles the worker.
  */
 const { values: options, positionals } = parseArgs({
@@ -84,29 +82,8 @@ async function main() {
   const dbUrl = new URL(database.url);
 
   console.log(`preparing ${WARMUP + N} composes in the fakes' process ...`);
-  const env = spawn(
-    process.execPath,
-    [
-      ...(process.env.BENCH_CHILD_NODE_ARGS?.split(" ") ?? []),
-      "--import",
-      "tsx",
-      "bench/pipeline-environment.ts",
-      String(WARMUP + N),
-      `/tmp/${tag}.json`,
-    ],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  const ready = await new Promise<{ kojiHubs: string; composerUrl: string; eventsFile: string }>(
-    (resolve) => {
-      createInterface({ input: env.stdout }).on(
-        "line",
-        (line) => line.startsWith("{") && resolve(JSON.parse(line)),
-      );
-    },
-  );
-  const prepared = JSON.parse(readFileSync(ready.eventsFile, "utf8")) as Array<{ compose_id: string }>;
+  const fakes = await startPipelineEnvironment(WARMUP + N, `/tmp/${tag}.json`);
+  const prepared = fakes.events;
   const warmupEvents = prepared.slice(0, WARMUP);
   const events = prepared.slice(WARMUP);
 
@@ -119,8 +96,8 @@ async function main() {
     AMQP_QUEUE: `${tag}.work`,
     AMQP_PREFETCH: process.env.BENCH_PREFETCH ?? "16",
     DATABASE_POOL_SIZE: "40",
-    KOJI_HUBS: ready.kojiHubs,
-    COMPOSER_URL: ready.composerUrl,
+    KOJI_HUBS: fakes.kojiHubs,
+    COMPOSER_URL: fakes.composerUrl,
     LOG_LEVEL: "silent",
   });
   const metrics = createMetrics();
@@ -147,7 +124,7 @@ async function main() {
   }, 100);
   const pool = new pg.Pool({ connectionString: dbUrl.toString(), max: 2 });
   const publishedAt = new Map<string, number>();
-  const processes = { "importer (bench process)": process.pid, "fakes (composer + koji)": env.pid };
+  const processes = { "importer (bench process)": process.pid, "fakes (composer + koji)": fakes.process.pid };
   const cpuBefore = cpuSnapshot(processes);
   const busyBefore = machineBusySeconds();
   const started = Date.now();
@@ -237,7 +214,7 @@ async function main() {
   await deleteTopology(publisher.channel, namesFromConfig(config));
   await publisher.close();
   await pool.end();
-  env.kill("SIGTERM");
+  fakes.process.kill("SIGTERM");
   await database.drop();
 }
 
